@@ -1,0 +1,261 @@
+#include "config.hpp"
+
+#include "errors.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <sys/stat.h>
+
+namespace twofactor {
+
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 64 * 1024;
+constexpr std::size_t kMaxStringValue = 4096;
+
+[[noreturn]] void fail(const Setting& s, const std::string& reason)
+{
+    throw ConfigError(s.origin + ": " + s.key + ": " + reason);
+}
+
+const std::string& require_value(const Setting& s)
+{
+    if (!s.value)
+        fail(s, "needs a value (" + s.key + "=...)");
+    return *s.value;
+}
+
+bool parse_bool(const Setting& s)
+{
+    if (!s.value)
+        return true; // bare flag
+    const std::string& v = *s.value;
+    if (v == "yes" || v == "true" || v == "1" || v == "on")
+        return true;
+    if (v == "no" || v == "false" || v == "0" || v == "off")
+        return false;
+    fail(s, "expected yes or no, got '" + v + "'");
+}
+
+unsigned parse_unsigned(const Setting& s, unsigned min, unsigned max)
+{
+    const std::string& v = require_value(s);
+    unsigned out = 0;
+    const char* end = v.data() + v.size();
+    auto [ptr, ec] = std::from_chars(v.data(), end, out);
+    if (v.empty() || ec != std::errc() || ptr != end)
+        fail(s, "expected a whole number, got '" + v + "'");
+    if (out < min || out > max)
+        fail(s, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return out;
+}
+
+std::string parse_string(const Setting& s)
+{
+    const std::string& v = require_value(s);
+    if (v.empty())
+        fail(s, "must not be empty");
+    if (v.size() > kMaxStringValue)
+        fail(s, "value too long");
+    for (unsigned char c : v)
+        if (c < 0x20 || c == 0x7f)
+            fail(s, "control characters are not allowed");
+    return v;
+}
+
+using Setter = std::function<void(Config&, const Setting&)>;
+
+struct Key {
+    const char* name;
+    Setter set;
+};
+
+// The one list of keys.
+const std::vector<Key>& keys()
+{
+    static const std::vector<Key> list = {
+        {"state_dir",
+         [](Config& c, const Setting& s) {
+             c.state_dir = parse_string(s);
+             if (c.state_dir.front() != '/')
+                 fail(s, "must be an absolute path");
+         }},
+        {"nullok", [](Config& c, const Setting& s) { c.nullok = parse_bool(s); }},
+        {"debug", [](Config& c, const Setting& s) { c.debug = parse_bool(s); }},
+        {"prompt",
+         [](Config& c, const Setting& s) {
+             // A prompt may end in a space; the file parser trims, so the
+             // module argument is the way to get one. Keep what was given.
+             c.prompt = parse_string(s);
+         }},
+        {"echo_code", [](Config& c, const Setting& s) { c.echo_code = parse_bool(s); }},
+        {"forward_pass", [](Config& c, const Setting& s) { c.forward_pass = parse_bool(s); }},
+        {"no_totp", [](Config& c, const Setting& s) { c.no_totp = parse_bool(s); }},
+        {"no_backup_codes", [](Config& c, const Setting& s) { c.no_backup_codes = parse_bool(s); }},
+        {"window", [](Config& c, const Setting& s) { c.window = parse_unsigned(s, 0, 10); }},
+        {"max_failures", [](Config& c, const Setting& s) { c.max_failures = parse_unsigned(s, 1, 100); }},
+        {"lockout_seconds", [](Config& c, const Setting& s) { c.lockout_seconds = parse_unsigned(s, 1, 604800); }},
+        {"warn_remaining", [](Config& c, const Setting& s) { c.warn_remaining = parse_unsigned(s, 0, 100); }},
+        {"backup_code_count", [](Config& c, const Setting& s) { c.backup_code_count = parse_unsigned(s, 1, 100); }},
+        {"backup_code_length",
+         [](Config& c, const Setting& s) { c.backup_code_length = parse_unsigned(s, 8, 16); }},
+        {"scrypt_log2_n", [](Config& c, const Setting& s) { c.scrypt.log2_n = parse_unsigned(s, 10, 20); }},
+        {"scrypt_r", [](Config& c, const Setting& s) { c.scrypt.r = parse_unsigned(s, 1, 32); }},
+        {"scrypt_p", [](Config& c, const Setting& s) { c.scrypt.p = parse_unsigned(s, 1, 16); }},
+        {"totp_algorithm",
+         [](Config& c, const Setting& s) {
+             auto a = parse_totp_algorithm(require_value(s));
+             if (!a)
+                 fail(s, "expected sha1, sha256 or sha512, got '" + *s.value + "'");
+             c.totp.algorithm = *a;
+         }},
+        {"totp_digits", [](Config& c, const Setting& s) { c.totp.digits = parse_unsigned(s, 6, 8); }},
+        {"totp_period", [](Config& c, const Setting& s) { c.totp.period = parse_unsigned(s, 15, 300); }},
+        {"issuer",
+         [](Config& c, const Setting& s) {
+             c.issuer = parse_string(s);
+             if (c.issuer.find(':') != std::string::npos)
+                 fail(s, "must not contain ':'");
+         }},
+    };
+    return list;
+}
+
+std::string_view trim(std::string_view s)
+{
+    const char* ws = " \t\r";
+    const auto b = s.find_first_not_of(ws);
+    if (b == std::string_view::npos)
+        return {};
+    const auto e = s.find_last_not_of(ws);
+    return s.substr(b, e - b + 1);
+}
+
+} // namespace
+
+void apply_setting(Config& config, const Setting& setting)
+{
+    for (const Key& k : keys())
+        if (setting.key == k.name) {
+            k.set(config, setting);
+            return;
+        }
+    throw ConfigError(setting.origin + ": " + setting.key + ": unknown option");
+}
+
+Setting parse_argument(std::string_view argument, std::string origin)
+{
+    Setting s;
+    s.origin = std::move(origin);
+    const auto eq = argument.find('=');
+    if (eq == std::string_view::npos) {
+        s.key = std::string(argument);
+    } else {
+        s.key = std::string(argument.substr(0, eq));
+        s.value = std::string(argument.substr(eq + 1));
+    }
+    if (s.key.empty())
+        throw ConfigError(s.origin + ": empty option name");
+    return s;
+}
+
+std::vector<Setting> read_config_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (in.bad())
+        throw ConfigError(path + ": read error");
+    const std::string text = buf.str();
+    if (text.size() > kMaxConfigBytes)
+        throw ConfigError(path + ": file too large");
+    if (text.find('\0') != std::string::npos)
+        throw ConfigError(path + ": contains a NUL byte");
+
+    std::vector<Setting> settings;
+    std::string_view rest(text);
+    int line_no = 0;
+    while (!rest.empty()) {
+        ++line_no;
+        const auto nl = rest.find('\n');
+        std::string_view line = rest.substr(0, nl);
+        rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+        line = trim(line);
+        if (line.empty() || line.front() == '#')
+            continue;
+        const std::string origin = path + ":" + std::to_string(line_no);
+        Setting s;
+        s.origin = origin;
+        const auto eq = line.find('=');
+        if (eq == std::string_view::npos) {
+            s.key = std::string(line);
+        } else {
+            s.key = std::string(trim(line.substr(0, eq)));
+            std::string_view value = trim(line.substr(eq + 1));
+            // "..." keeps leading or trailing spaces (a prompt ending in a space).
+            if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+                value = value.substr(1, value.size() - 2);
+            s.value = std::string(value);
+        }
+        if (s.key.empty())
+            throw ConfigError(origin + ": missing key before '='");
+        if (s.key == "config")
+            throw ConfigError(origin + ": config: only valid as a module argument");
+        settings.push_back(std::move(s));
+    }
+    return settings;
+}
+
+Config load_config(const std::string& explicit_path, const std::vector<Setting>& overrides)
+{
+    Config config;
+    std::vector<Setting> from_file;
+    if (!explicit_path.empty()) {
+        from_file = read_config_file(explicit_path);
+    } else {
+        // A missing default file means built-in defaults; any other problem
+        // (unreadable, a directory) is reported by the reader.
+        struct stat st {};
+        if (::stat(kDefaultConfigPath, &st) == 0 || errno != ENOENT)
+            from_file = read_config_file(kDefaultConfigPath);
+    }
+    for (const Setting& s : from_file)
+        apply_setting(config, s);
+    for (const Setting& s : overrides)
+        apply_setting(config, s);
+    return config;
+}
+
+Config load_config_from_arguments(const std::vector<std::string>& arguments)
+{
+    std::string path;
+    std::vector<Setting> overrides;
+    for (const std::string& a : arguments) {
+        Setting s = parse_argument(a, "argument");
+        if (s.key == "config") {
+            if (!s.value || s.value->empty())
+                throw ConfigError("argument: config: needs a path (config=PATH)");
+            path = *s.value;
+        } else {
+            overrides.push_back(std::move(s));
+        }
+    }
+    return load_config(path, overrides);
+}
+
+std::vector<std::string> config_keys()
+{
+    std::vector<std::string> out;
+    for (const Key& k : keys())
+        out.emplace_back(k.name);
+    return out;
+}
+
+} // namespace twofactor

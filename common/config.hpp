@@ -1,0 +1,67 @@
+// Configuration shared by the module and the tool: built-in defaults, then
+// the config file, then overrides (module arguments or tool flags), through
+// one parser and one list of keys. An unknown key or a malformed value is a
+// ConfigError naming where it came from; nothing is silently ignored.
+#pragma once
+
+#include "crypto.hpp"
+#include "totp.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twofactor {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/security/twofactor.conf";
+inline constexpr const char* kDefaultStateDir = "/var/lib/twofactor";
+
+struct Config {
+    std::string state_dir = kDefaultStateDir;
+    bool nullok = false;
+    bool debug = false;
+    std::string prompt = "Verification code: ";
+    bool echo_code = false;
+    bool forward_pass = false;
+    bool no_totp = false;
+    bool no_backup_codes = false;
+    unsigned window = 1;
+    unsigned max_failures = 5;
+    unsigned lockout_seconds = 300;
+    unsigned warn_remaining = 3;
+    unsigned backup_code_count = 10;
+    unsigned backup_code_length = 8;
+    ScryptParams scrypt;
+    TotpParams totp;
+    std::string issuer; // empty: the host name
+};
+
+// One setting from somewhere: "key=value" or a bare "key" (a boolean set to yes).
+struct Setting {
+    std::string key;
+    std::optional<std::string> value;
+    std::string origin; // "FILE:LINE" or "argument" for messages
+};
+
+// Applies one setting. Throws ConfigError "ORIGIN: KEY: reason".
+void apply_setting(Config& config, const Setting& setting);
+
+// Splits "key=value" / "key" (module-argument form).
+Setting parse_argument(std::string_view argument, std::string origin);
+
+// Reads a config file ("key = value" lines, '#' comments). Throws ConfigError
+// for an unreadable file or any bad line.
+std::vector<Setting> read_config_file(const std::string& path);
+
+// Defaults -> file -> overrides. `path` empty means the default path, where a
+// missing file is fine; a path given explicitly must exist.
+Config load_config(const std::string& explicit_path, const std::vector<Setting>& overrides);
+
+// Module arguments: pulls out config=PATH, applies the rest as overrides.
+Config load_config_from_arguments(const std::vector<std::string>& arguments);
+
+// The list of known keys (for documentation checks and completion).
+std::vector<std::string> config_keys();
+
+} // namespace twofactor

@@ -1,0 +1,286 @@
+#include "state_store.hpp"
+
+#include "errors.hpp"
+#include "unique_fd.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace twofactor {
+
+namespace {
+
+constexpr std::size_t kMaxUserName = 64;
+constexpr auto kLockTimeout = std::chrono::seconds(10);
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+[[noreturn]] void io_error(const std::string& what, int err)
+{
+    throw StoreError(StoreErrc::io, what + ": " + errno_text(err));
+}
+
+std::string lock_name(const std::string& user) { return "." + user + ".lock"; }
+std::string temp_name(const std::string& user) { return "." + user + ".tmp"; }
+
+// Opens the state directory and checks it: a real directory (not a
+// symlink), owned by us, not writable by group or others.
+UniqueFd open_directory(const std::string& path)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+        const int err = errno;
+        if (err == ELOOP || err == ENOTDIR)
+            throw StoreError(StoreErrc::unsafe_directory, path + ": not a directory (or a symlink)");
+        io_error(path, err);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        io_error(path, errno);
+    if (st.st_uid != ::geteuid())
+        throw StoreError(StoreErrc::unsafe_directory, path + ": owned by uid " + std::to_string(st.st_uid)
+                                                          + ", expected " + std::to_string(::geteuid()));
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        throw StoreError(StoreErrc::unsafe_directory, path + ": writable by group or others");
+    return fd;
+}
+
+void check_file(const struct stat& st, const std::string& path)
+{
+    if (!S_ISREG(st.st_mode))
+        throw StoreError(StoreErrc::unsafe_file, path + ": not a regular file");
+    if (st.st_uid != ::geteuid())
+        throw StoreError(StoreErrc::unsafe_file, path + ": owned by uid " + std::to_string(st.st_uid)
+                                                     + ", expected " + std::to_string(::geteuid()));
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        throw StoreError(StoreErrc::unsafe_file, path + ": readable or writable by group or others");
+    if (st.st_nlink != 1)
+        throw StoreError(StoreErrc::unsafe_file, path + ": has more than one hard link");
+}
+
+// Opens a state file relative to the directory, refusing symlinks, devices
+// and FIFOs (O_NONBLOCK keeps a FIFO from blocking before fstat rejects it).
+UniqueFd open_checked(int dirfd, const std::string& name, const std::string& path)
+{
+    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd) {
+        const int err = errno;
+        if (err == ENOENT)
+            return fd;
+        if (err == ELOOP)
+            throw StoreError(StoreErrc::unsafe_file, path + ": is a symlink");
+        io_error(path, err);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        io_error(path, errno);
+    check_file(st, path);
+    if (st.st_size > static_cast<off_t>(kMaxStateBytes))
+        throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
+    return fd;
+}
+
+std::optional<UserState> read_state(int dirfd, const std::string& directory, const std::string& user)
+{
+    const std::string path = directory + "/" + user;
+    UniqueFd fd = open_checked(dirfd, user, path);
+    if (!fd)
+        return std::nullopt;
+    SecureChars text(kMaxStateBytes + 1);
+    std::size_t used = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            io_error(path, errno);
+        }
+        if (n == 0)
+            break;
+        used += static_cast<std::size_t>(n);
+        if (used == text.size())
+            throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
+    }
+    try {
+        UserState st = parse_user_state(std::string_view(text.data(), used));
+        if (st.user != user)
+            throw StateFormatError(StateErrc::user_mismatch, 0, {});
+        return st;
+    } catch (const StateFormatError& e) {
+        throw StoreError(StoreErrc::corrupt, path + ": " + e.what());
+    }
+}
+
+void write_all(int fd, const SecureChars& data, const std::string& path)
+{
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            io_error(path, errno);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+// temp file + fsync + rename + directory fsync: after a crash the file is
+// either the old state or the new one.
+void replace_state(int dirfd, const std::string& directory, const std::string& user, const UserState& state)
+{
+    const std::string tmp = temp_name(user);
+    const std::string tmp_path = directory + "/" + tmp;
+    // A temp file left by a crashed writer: we hold the lock, so it is stale.
+    if (::unlinkat(dirfd, tmp.c_str(), 0) != 0 && errno != ENOENT)
+        io_error(tmp_path, errno);
+    UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd)
+        io_error(tmp_path, errno);
+    try {
+        if (::fchmod(fd.get(), 0600) != 0)
+            io_error(tmp_path, errno);
+        write_all(fd.get(), serialize_user_state(state), tmp_path);
+        if (::fsync(fd.get()) != 0)
+            io_error(tmp_path, errno);
+        fd.reset();
+        if (::renameat(dirfd, tmp.c_str(), dirfd, user.c_str()) != 0)
+            io_error(directory + "/" + user, errno);
+    } catch (...) {
+        ::unlinkat(dirfd, tmp.c_str(), 0);
+        throw;
+    }
+    if (::fsync(dirfd) != 0)
+        io_error(directory, errno);
+}
+
+void remove_state(int dirfd, const std::string& directory, const std::string& user)
+{
+    if (::unlinkat(dirfd, user.c_str(), 0) != 0 && errno != ENOENT)
+        io_error(directory + "/" + user, errno);
+    if (::fsync(dirfd) != 0)
+        io_error(directory, errno);
+}
+
+// An exclusive flock on a per-user lock file (the state file itself is
+// replaced by rename, so it cannot carry the lock). The kernel drops the lock
+// when the holder dies; the file staying behind is harmless.
+UniqueFd lock_user(int dirfd, const std::string& directory, const std::string& user)
+{
+    const std::string name = lock_name(user);
+    const std::string path = directory + "/" + name;
+    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
+    if (!fd) {
+        if (errno == ELOOP)
+            throw StoreError(StoreErrc::unsafe_file, path + ": is a symlink");
+        io_error(path, errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        io_error(path, errno);
+    check_file(st, path);
+    const auto deadline = std::chrono::steady_clock::now() + kLockTimeout;
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            io_error(path, errno);
+        if (std::chrono::steady_clock::now() > deadline)
+            throw StoreError(StoreErrc::io, path + ": timed out waiting for the lock");
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return fd;
+}
+
+} // namespace
+
+bool valid_user_name(std::string_view name)
+{
+    if (name.empty() || name.size() > kMaxUserName)
+        return false;
+    const auto ok = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.'
+            || c == '-' || c == '@';
+    };
+    if (name.front() == '.' || name.front() == '-' || name.front() == '@')
+        return false;
+    if (name.back() == '$')
+        name.remove_suffix(1);
+    return !name.empty() && std::all_of(name.begin(), name.end(), ok);
+}
+
+void require_valid_user_name(std::string_view name)
+{
+    if (valid_user_name(name))
+        return;
+    std::string shown;
+    for (char c : name.substr(0, 40)) {
+        const auto u = static_cast<unsigned char>(c);
+        shown.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+    }
+    if (name.size() > 40)
+        shown += "...";
+    throw InvalidUserName("invalid user name '" + shown + "'");
+}
+
+FileStateStore::FileStateStore(std::string directory) : directory_(std::move(directory)) {}
+
+std::optional<UserState> FileStateStore::load(const std::string& user)
+{
+    require_valid_user_name(user);
+    const UniqueFd dir = open_directory(directory_);
+    return read_state(dir.get(), directory_, user);
+}
+
+bool FileStateStore::update(const std::string& user, const Change& change)
+{
+    require_valid_user_name(user);
+    const UniqueFd dir = open_directory(directory_);
+    const UniqueFd lock = lock_user(dir.get(), directory_, user);
+    std::optional<UserState> state = read_state(dir.get(), directory_, user);
+    const bool existed = state.has_value();
+    if (!change(state))
+        return false;
+    if (state) {
+        state->user = user;
+        replace_state(dir.get(), directory_, user, *state);
+    } else if (existed) {
+        remove_state(dir.get(), directory_, user);
+    }
+    return true;
+}
+
+std::vector<std::string> FileStateStore::users()
+{
+    const UniqueFd dir = open_directory(directory_);
+    const int fd = ::dup(dir.get());
+    if (fd < 0)
+        io_error(directory_, errno);
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        ::close(fd);
+        io_error(directory_, errno);
+    }
+    std::vector<std::string> out;
+    errno = 0;
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name.front() != '.' && valid_user_name(name))
+            out.push_back(name);
+    }
+    const int err = errno;
+    ::closedir(d);
+    if (err != 0)
+        io_error(directory_, err);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace twofactor

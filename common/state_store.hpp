@@ -1,0 +1,58 @@
+// Where user state lives. StateStore is the interface the verifier and the
+// tool use; FileStateStore is the embedded default: one root-only file per
+// user, opened with openat + O_NOFOLLOW and checked with fstat, changed under
+// an exclusive per-user lock by temp file + fsync + rename + directory fsync.
+#pragma once
+
+#include "user_state.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twofactor {
+
+// Accepts names usable as one path component and nothing else:
+// [A-Za-z0-9_][A-Za-z0-9._@-]* with an optional trailing '$', at most 64 bytes.
+bool valid_user_name(std::string_view name);
+// Throws InvalidUserName with a message that does not echo control bytes.
+void require_valid_user_name(std::string_view name);
+
+class StateStore {
+public:
+    virtual ~StateStore() = default;
+
+    // The user's state, or nullopt if the user has none. Throws StoreError.
+    virtual std::optional<UserState> load(const std::string& user) = 0;
+
+    // Read-modify-write under an exclusive lock on this user. `change` gets
+    // the current state (nullopt if none) and returns true to write it back;
+    // setting it to nullopt removes the user's state. Returns what `change`
+    // returned. Throws StoreError; if it throws, nothing was changed.
+    using Change = std::function<bool(std::optional<UserState>&)>;
+    virtual bool update(const std::string& user, const Change& change) = 0;
+
+    // Names of all users with state, sorted.
+    virtual std::vector<std::string> users() = 0;
+};
+
+class FileStateStore final : public StateStore {
+public:
+    // Files and directory must be owned by the effective uid (root for the
+    // module and the tool as installed) and not writable by group or others;
+    // state files must have no group or other permission at all.
+    explicit FileStateStore(std::string directory);
+
+    std::optional<UserState> load(const std::string& user) override;
+    bool update(const std::string& user, const Change& change) override;
+    std::vector<std::string> users() override;
+
+    const std::string& directory() const { return directory_; }
+
+private:
+    std::string directory_;
+};
+
+} // namespace twofactor

@@ -1,0 +1,373 @@
+#include "user_state.hpp"
+
+#include "errors.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace twofactor {
+
+const char* to_string(Method method) { return method == Method::totp ? "totp" : "backup_code"; }
+
+namespace {
+
+constexpr std::size_t kMaxLineBytes = 1024;
+constexpr std::size_t kMaxFieldBytes = 256;
+constexpr std::size_t kMaxSecretBytes = 128;
+constexpr std::size_t kMinSecretBytes = 10;
+constexpr std::string_view kMagic = "twofactor-state";
+
+// Record order is fixed; each record appears at most once, except `code`.
+enum Rank { r_header, r_user, r_totp, r_totp_last_step, r_failures, r_last_login, r_codes, r_code, r_end };
+
+struct RecordKind {
+    std::string_view name;
+    Rank rank;
+};
+constexpr RecordKind kRecords[] = {
+    {"user", r_user},         {"totp", r_totp}, {"totp-last-step", r_totp_last_step}, {"failures", r_failures},
+    {"last-login", r_last_login}, {"codes", r_codes}, {"code", r_code},                 {"end", r_end},
+};
+
+// Free-text fields (service, remote host, tty): "-" when empty, otherwise
+// [A-Za-z0-9._:/@+[]-] literally and every other byte as %XX.
+bool literal_ok(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+        || c == ':' || c == '/' || c == '@' || c == '+' || c == '[' || c == ']' || c == '-';
+}
+
+std::string encode_field(std::string_view value)
+{
+    if (value.size() > kMaxFieldBytes / 3)
+        value = value.substr(0, kMaxFieldBytes / 3);
+    if (value.empty())
+        return "-";
+    if (value == "-")
+        return "%2D";
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : value) {
+        if (literal_ok(c)) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
+        }
+    }
+    return out;
+}
+
+class Parser {
+public:
+    explicit Parser(std::string_view text) : rest_(text) {}
+
+    UserState parse()
+    {
+        if (rest_.empty())
+            fail(StateErrc::empty);
+        if (rest_.size() > kMaxStateBytes)
+            fail(StateErrc::too_large);
+        for (char c : rest_) {
+            const auto u = static_cast<unsigned char>(c);
+            if ((u < 0x20 && c != '\n') || u == 0x7f)
+                fail(StateErrc::not_text);
+        }
+        if (rest_.back() != '\n')
+            fail(StateErrc::missing_newline);
+
+        next_line();
+        parse_header();
+        UserState st;
+        Rank last = r_header;
+        bool saw_failures = false;
+        bool saw_end = false;
+        std::size_t expected_codes = 0;
+        while (next_line()) {
+            if (saw_end)
+                fail(StateErrc::data_after_end);
+            const std::string_view key = fields_.at(0);
+            const RecordKind* kind = nullptr;
+            for (const RecordKind& k : kRecords)
+                if (k.name == key)
+                    kind = &k;
+            if (!kind)
+                fail(StateErrc::unknown_key, std::string(key.substr(0, 32)));
+            if (kind->rank < last || (kind->rank == last && kind->rank != r_code))
+                fail(kind->rank == last ? StateErrc::duplicate_key : StateErrc::malformed_line,
+                     std::string(kind->name) + " out of order");
+            last = kind->rank;
+            switch (kind->rank) {
+            case r_user:
+                want(2);
+                st.user = std::string(fields_[1]);
+                break;
+            case r_totp:
+                st.totp = parse_totp();
+                break;
+            case r_totp_last_step:
+                want(2);
+                if (!st.totp)
+                    fail(StateErrc::missing_field, "totp-last-step without totp");
+                st.totp->last_step = number<std::uint64_t>(1);
+                break;
+            case r_failures:
+                want(3);
+                st.failures = number<unsigned>(1, 1000000);
+                st.locked_until = number<std::int64_t>(2);
+                saw_failures = true;
+                break;
+            case r_last_login:
+                st.last_login = parse_last_login();
+                break;
+            case r_codes:
+                st.codes = parse_codes(expected_codes);
+                break;
+            case r_code:
+                if (!st.codes)
+                    fail(StateErrc::missing_field, "code without codes");
+                if (st.codes->slots.size() >= expected_codes)
+                    fail(StateErrc::too_many_codes);
+                st.codes->slots.push_back(parse_code());
+                break;
+            case r_end:
+                want(1);
+                saw_end = true;
+                break;
+            case r_header:
+                break;
+            }
+        }
+        if (!saw_end)
+            fail(StateErrc::missing_end);
+        if (st.user.empty())
+            fail(StateErrc::missing_field, "user");
+        if (!saw_failures)
+            fail(StateErrc::missing_field, "failures");
+        if (st.codes && st.codes->slots.size() != expected_codes)
+            fail(StateErrc::too_many_codes);
+        return st;
+    }
+
+private:
+    [[noreturn]] void fail(StateErrc errc, const std::string& detail = {}) const
+    {
+        throw StateFormatError(errc, line_no_, detail);
+    }
+
+    // Splits the next line into single-space-separated fields.
+    bool next_line()
+    {
+        if (rest_.empty())
+            return false;
+        ++line_no_;
+        const auto nl = rest_.find('\n');
+        const std::string_view line = rest_.substr(0, nl);
+        rest_.remove_prefix(nl + 1);
+        if (line.size() > kMaxLineBytes)
+            fail(StateErrc::field_too_long, "line");
+        fields_.clear();
+        std::size_t start = 0;
+        for (;;) {
+            const auto sp = line.find(' ', start);
+            const std::string_view f = line.substr(start, sp == std::string_view::npos ? sp : sp - start);
+            if (f.empty())
+                fail(StateErrc::malformed_line, "empty field");
+            if (f.size() > kMaxFieldBytes)
+                fail(StateErrc::field_too_long);
+            fields_.push_back(f);
+            if (sp == std::string_view::npos)
+                break;
+            start = sp + 1;
+        }
+        return true;
+    }
+
+    void want(std::size_t n) const
+    {
+        if (fields_.size() != n)
+            fail(StateErrc::malformed_line, std::string(fields_[0]) + " needs " + std::to_string(n - 1) + " fields");
+    }
+
+    void parse_header()
+    {
+        if (fields_.size() != 2 || fields_[0] != kMagic)
+            fail(StateErrc::bad_header);
+        if (fields_[1] != "1")
+            fail(StateErrc::unsupported_version);
+    }
+
+    template <typename T>
+    T number(std::size_t i, T max = std::numeric_limits<T>::max(), T min = 0) const
+    {
+        const std::string_view f = fields_[i];
+        T v{};
+        auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+        if (ec != std::errc() || ptr != f.data() + f.size() || v < min || v > max
+            || (f.size() > 1 && f[0] == '0'))
+            fail(StateErrc::bad_value, std::string(fields_[0]) + " field " + std::to_string(i));
+        return v;
+    }
+
+    std::string text_field(std::size_t i) const
+    {
+        const std::string_view f = fields_[i];
+        if (f == "-")
+            return {};
+        std::string out;
+        for (std::size_t k = 0; k < f.size(); ++k) {
+            const auto c = static_cast<unsigned char>(f[k]);
+            if (c == '%') {
+                unsigned char b = 0;
+                if (k + 2 >= f.size())
+                    fail(StateErrc::bad_value, "escape");
+                if (!from_hex(f.substr(k + 1, 2), &b, 1))
+                    fail(StateErrc::bad_value, "escape");
+                out.push_back(static_cast<char>(b));
+                k += 2;
+            } else if (literal_ok(c)) {
+                out.push_back(static_cast<char>(c));
+            } else {
+                fail(StateErrc::bad_value, "character in text field");
+            }
+        }
+        return out;
+    }
+
+    TotpState parse_totp()
+    {
+        // totp ALGORITHM DIGITS PERIOD SECRET ENROLLED_AT
+        want(6);
+        TotpState t;
+        const auto alg = parse_totp_algorithm(fields_[1]);
+        if (!alg)
+            fail(StateErrc::bad_value, "totp algorithm");
+        t.params.algorithm = *alg;
+        t.params.digits = number<unsigned>(2, 8, 6);
+        t.params.period = number<unsigned>(3, 3600, 1);
+        const std::string_view b32 = fields_[4];
+        if (!base32_decode(b32, t.secret) || t.secret.size() < kMinSecretBytes || t.secret.size() > kMaxSecretBytes)
+            fail(StateErrc::bad_base32);
+        for (char c : b32)
+            if (c >= 'a' && c <= 'z')
+                fail(StateErrc::bad_base32, "lower case");
+        t.enrolled_at = number<std::int64_t>(5);
+        return t;
+    }
+
+    LastLogin parse_last_login()
+    {
+        // last-login AT METHOD SERVICE RHOST TTY
+        want(6);
+        LastLogin l;
+        l.at = number<std::int64_t>(1);
+        if (fields_[2] == "totp")
+            l.method = Method::totp;
+        else if (fields_[2] == "backup_code")
+            l.method = Method::backup_code;
+        else
+            fail(StateErrc::bad_value, "last-login method");
+        l.service = text_field(3);
+        l.rhost = text_field(4);
+        l.tty = text_field(5);
+        return l;
+    }
+
+    BackupCodeSet parse_codes(std::size_t& expected)
+    {
+        // codes ISSUED_AT LENGTH LOG2_N R P SALT_HEX COUNT
+        want(8);
+        BackupCodeSet set;
+        set.issued_at = number<std::int64_t>(1);
+        set.length = number<unsigned>(2, kMaxBackupCodeLength, kMinBackupCodeLength);
+        set.params.log2_n = number<unsigned>(3, 20, 10);
+        set.params.r = number<std::uint32_t>(4, 32, 1);
+        set.params.p = number<std::uint32_t>(5, 16, 1);
+        if (!from_hex(fields_[6], set.salt.data(), set.salt.size()))
+            fail(StateErrc::bad_value, "salt");
+        expected = number<std::size_t>(7, kMaxBackupCodes, 1);
+        set.slots.reserve(expected);
+        return set;
+    }
+
+    CodeSlot parse_code()
+    {
+        // code HASH_HEX -            (unused)
+        // code HASH_HEX AT SERVICE RHOST TTY
+        CodeSlot slot;
+        if (fields_.size() != 3 && fields_.size() != 6)
+            fail(StateErrc::malformed_line, "code needs 2 or 5 fields");
+        if (!from_hex(fields_[1], slot.hash.data(), slot.hash.size()))
+            fail(StateErrc::bad_value, "code hash");
+        if (fields_.size() == 3) {
+            if (fields_[2] != "-")
+                fail(StateErrc::bad_value, "code state");
+            return slot;
+        }
+        CodeUse use;
+        use.at = number<std::int64_t>(2);
+        use.service = text_field(3);
+        use.rhost = text_field(4);
+        use.tty = text_field(5);
+        slot.used = use;
+        return slot;
+    }
+
+    std::string_view rest_;
+    std::vector<std::string_view> fields_;
+    int line_no_ = 0;
+};
+
+void append(SecureChars& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
+
+} // namespace
+
+UserState parse_user_state(std::string_view text) { return Parser(text).parse(); }
+
+SecureChars serialize_user_state(const UserState& st)
+{
+    SecureChars out;
+    out.reserve(1024);
+    append(out, "twofactor-state 1\nuser ");
+    append(out, st.user);
+    append(out, "\n");
+    if (st.totp) {
+        const TotpState& t = *st.totp;
+        append(out, "totp ");
+        append(out, to_string(t.params.algorithm));
+        append(out, " " + std::to_string(t.params.digits) + " " + std::to_string(t.params.period) + " ");
+        const SecureChars b32 = base32_encode(t.secret);
+        append(out, view(b32));
+        append(out, " " + std::to_string(t.enrolled_at) + "\n");
+        if (t.last_step)
+            append(out, "totp-last-step " + std::to_string(*t.last_step) + "\n");
+    }
+    append(out, "failures " + std::to_string(st.failures) + " " + std::to_string(st.locked_until) + "\n");
+    if (st.last_login) {
+        const LastLogin& l = *st.last_login;
+        append(out, "last-login " + std::to_string(l.at) + " " + to_string(l.method) + " " + encode_field(l.service)
+                        + " " + encode_field(l.rhost) + " " + encode_field(l.tty) + "\n");
+    }
+    if (st.codes) {
+        const BackupCodeSet& c = *st.codes;
+        append(out, "codes " + std::to_string(c.issued_at) + " " + std::to_string(c.length) + " "
+                        + std::to_string(c.params.log2_n) + " " + std::to_string(c.params.r) + " "
+                        + std::to_string(c.params.p) + " " + to_hex(c.salt.data(), c.salt.size()) + " "
+                        + std::to_string(c.slots.size()) + "\n");
+        for (const CodeSlot& s : c.slots) {
+            append(out, "code " + to_hex(s.hash.data(), s.hash.size()));
+            if (s.used)
+                append(out, " " + std::to_string(s.used->at) + " " + encode_field(s.used->service) + " "
+                                + encode_field(s.used->rhost) + " " + encode_field(s.used->tty) + "\n");
+            else
+                append(out, " -\n");
+        }
+    }
+    append(out, "end\n");
+    return out;
+}
+
+} // namespace twofactor

@@ -1,0 +1,52 @@
+// A user's second-factor state and its on-disk text format (versioned, one
+// record per line, parsed strictly with a size cap). See docs/state-format.md.
+#pragma once
+
+#include "backup_codes.hpp"
+#include "secure_memory.hpp"
+#include "totp.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace twofactor {
+
+inline constexpr int kStateFormatVersion = 1;
+inline constexpr std::size_t kMaxStateBytes = 64 * 1024;
+
+struct TotpState {
+    SecureBytes secret;
+    TotpParams params;
+    std::int64_t enrolled_at = 0;
+    std::optional<std::uint64_t> last_step; // replay refusal: steps <= this are refused
+};
+
+enum class Method { totp, backup_code };
+const char* to_string(Method method);
+
+struct LastLogin {
+    std::int64_t at = 0;
+    Method method = Method::totp;
+    std::string service;
+    std::string rhost;
+    std::string tty;
+};
+
+struct UserState {
+    std::string user;
+    std::optional<TotpState> totp;
+    std::optional<BackupCodeSet> codes;
+    unsigned failures = 0;         // consecutive failed codes
+    std::int64_t locked_until = 0; // 0: not locked
+    std::optional<LastLogin> last_login;
+
+    bool enrolled() const { return totp.has_value() || codes.has_value(); }
+};
+
+// Throws StateFormatError with a typed StateErrc and the line number.
+UserState parse_user_state(std::string_view text);
+SecureChars serialize_user_state(const UserState& state);
+
+} // namespace twofactor

@@ -1,0 +1,156 @@
+#include "verifier.hpp"
+
+namespace twofactor {
+
+const char* to_string(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::accepted:
+        return "accepted";
+    case Verdict::wrong_code:
+        return "wrong code";
+    case Verdict::locked_out:
+        return "locked out";
+    case Verdict::not_enrolled:
+        return "not enrolled";
+    }
+    return "unknown";
+}
+
+VerifyPolicy VerifyPolicy::from(const Config& config)
+{
+    VerifyPolicy p;
+    p.window = config.window;
+    p.max_failures = config.max_failures;
+    p.lockout_seconds = config.lockout_seconds;
+    p.totp = !config.no_totp;
+    p.backup_codes = !config.no_backup_codes;
+    return p;
+}
+
+std::string_view trim_code(std::string_view typed)
+{
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!typed.empty() && is_space(typed.front()))
+        typed.remove_prefix(1);
+    while (!typed.empty() && is_space(typed.back()))
+        typed.remove_suffix(1);
+    return typed;
+}
+
+namespace {
+
+bool is_locked(const UserState& state, std::int64_t now) { return state.locked_until != 0 && now < state.locked_until; }
+
+void fill_counts(VerifyResult& r, const UserState& state)
+{
+    if (state.codes) {
+        r.codes_remaining = state.codes->remaining();
+        r.codes_total = state.codes->slots.size();
+    }
+}
+
+bool try_totp(UserState& state, std::string_view code, std::int64_t now, const VerifyPolicy& policy,
+              VerifyResult& result)
+{
+    if (!policy.totp || !state.totp || !looks_like_totp(code, state.totp->params))
+        return false;
+    const std::optional<std::uint64_t> step
+        = totp_verify(state.totp->secret, state.totp->params, now, policy.window, code);
+    if (!step)
+        return false;
+    if (state.totp->last_step && *step <= *state.totp->last_step) {
+        result.replayed = true;
+        return false;
+    }
+    state.totp->last_step = *step;
+    return true;
+}
+
+bool try_backup_code(UserState& state, const std::optional<DerivedCode>& derived, std::int64_t now,
+                     const VerifyPolicy& policy, const LoginContext& context)
+{
+    if (!policy.backup_codes || !state.codes || !derived)
+        return false;
+    const std::optional<std::size_t> slot = match_backup_code(*state.codes, *derived);
+    if (!slot)
+        return false;
+    state.codes->slots[*slot].used = CodeUse{now, context.service, context.rhost, context.tty};
+    return true;
+}
+
+} // namespace
+
+VerifyResult decide(UserState& state, std::string_view typed, const std::optional<DerivedCode>& derived,
+                    std::int64_t now, const VerifyPolicy& policy, const LoginContext& context)
+{
+    VerifyResult result;
+    if (!state.enrolled()) {
+        result.verdict = Verdict::not_enrolled;
+        return result;
+    }
+    if (is_locked(state, now)) {
+        result.verdict = Verdict::locked_out;
+        result.locked_until = state.locked_until;
+        return result;
+    }
+    state.locked_until = 0; // an expired lockout is over
+
+    const std::string_view code = trim_code(typed);
+    std::optional<Method> method;
+    if (try_totp(state, code, now, policy, result))
+        method = Method::totp;
+    else if (try_backup_code(state, derived, now, policy, context))
+        method = Method::backup_code;
+
+    fill_counts(result, state);
+    if (method) {
+        result.verdict = Verdict::accepted;
+        result.method = method;
+        state.failures = 0;
+        state.last_login = LastLogin{now, *method, context.service, context.rhost, context.tty};
+        return result;
+    }
+    result.verdict = Verdict::wrong_code;
+    state.failures += 1;
+    if (state.failures >= policy.max_failures) {
+        state.failures = 0;
+        state.locked_until = now + policy.lockout_seconds;
+        result.lockout_started = true;
+        result.locked_until = state.locked_until;
+    }
+    return result;
+}
+
+VerifyResult Verifier::verify(const std::string& user, std::string_view typed, const LoginContext& context)
+{
+    const std::int64_t now = clock_.now();
+    // Outside the lock: read a snapshot and run the KDF, so simultaneous
+    // logins never queue behind each other's scrypt.
+    const std::optional<UserState> snapshot = store_.load(user);
+    if (!snapshot || !snapshot->enrolled())
+        return VerifyResult{Verdict::not_enrolled, {}, 0, 0, 0, false, false};
+    if (is_locked(*snapshot, now))
+        return VerifyResult{Verdict::locked_out, {}, 0, 0, snapshot->locked_until, false, false};
+
+    std::optional<DerivedCode> derived;
+    if (policy_.backup_codes && snapshot->codes && snapshot->codes->remaining() > 0) {
+        if (const auto normalized = normalize_backup_code(typed, snapshot->codes->length))
+            derived = derive_backup_code(*snapshot->codes, *normalized);
+    }
+
+    VerifyResult result;
+    store_.update(user, [&](std::optional<UserState>& state) {
+        if (!state || !state->enrolled()) {
+            result.verdict = Verdict::not_enrolled;
+            return false;
+        }
+        // If the set was replaced since the snapshot, match_backup_code sees
+        // another salt and refuses: the code was typed for the old set.
+        result = decide(*state, typed, derived, now, policy_, context);
+        return result.verdict != Verdict::locked_out;
+    });
+    return result;
+}
+
+} // namespace twofactor

@@ -1,0 +1,79 @@
+// The one place that decides a login: given a user's state, what they typed
+// and the time, accept a TOTP code or a backup code, refuse replays, count
+// failures and lock out (SPEC §3, §5). decide() is pure; Verifier wraps it in
+// the store's read-modify-write and runs the KDF before taking the lock.
+#pragma once
+
+#include "backup_codes.hpp"
+#include "clock.hpp"
+#include "config.hpp"
+#include "state_store.hpp"
+#include "user_state.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace twofactor {
+
+struct LoginContext {
+    std::string service;
+    std::string rhost;
+    std::string tty;
+};
+
+enum class Verdict {
+    accepted,
+    wrong_code,   // wrong, malformed or replayed code (counted as a failure)
+    locked_out,   // too many failures: refused without checking
+    not_enrolled, // no TOTP secret and no backup codes
+};
+const char* to_string(Verdict verdict);
+
+struct VerifyResult {
+    Verdict verdict = Verdict::wrong_code;
+    std::optional<Method> method; // how the code was accepted
+    std::size_t codes_remaining = 0;
+    std::size_t codes_total = 0;
+    std::int64_t locked_until = 0; // set for locked_out and when this failure started a lockout
+    bool lockout_started = false;
+    bool replayed = false; // a valid TOTP code for a step already used
+};
+
+struct VerifyPolicy {
+    unsigned window = 1;
+    unsigned max_failures = 5;
+    unsigned lockout_seconds = 300;
+    bool totp = true;
+    bool backup_codes = true;
+
+    static VerifyPolicy from(const Config& config);
+};
+
+// Trims surrounding whitespace (what the user typed, before any check).
+std::string_view trim_code(std::string_view typed);
+
+// Decides one attempt and applies its effect to `state`. `derived` is the KDF
+// output of the typed code for the state's current set (nullopt if the input
+// is not shaped like a backup code or was derived for another set).
+VerifyResult decide(UserState& state, std::string_view typed, const std::optional<DerivedCode>& derived,
+                    std::int64_t now, const VerifyPolicy& policy, const LoginContext& context);
+
+class Verifier {
+public:
+    Verifier(StateStore& store, const VerifyPolicy& policy, const Clock& clock)
+        : store_(store), policy_(policy), clock_(clock)
+    {
+    }
+
+    // Throws InvalidUserName, StoreError, CryptoError; never accepts on error.
+    VerifyResult verify(const std::string& user, std::string_view typed, const LoginContext& context);
+
+private:
+    StateStore& store_;
+    VerifyPolicy policy_;
+    const Clock& clock_;
+};
+
+} // namespace twofactor
