@@ -230,6 +230,8 @@ Config load_config(const std::string& explicit_path, const std::vector<Setting>&
         apply_setting(config, s);
     for (const Setting& s : overrides)
         apply_setting(config, s);
+    if (config.no_totp && config.no_backup_codes)
+        throw ConfigError("no_totp and no_backup_codes together leave no way to log in");
     return config;
 }
 
