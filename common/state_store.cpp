@@ -63,7 +63,9 @@ void check_file(const struct stat& st, const std::string& path)
                                                      + ", expected " + std::to_string(::geteuid()));
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
         throw StoreError(StoreErrc::unsafe_file, path + ": readable or writable by group or others");
-    if (st.st_nlink != 1)
+    // nlink 0 is fine: a reader that opened the file just before a writer
+    // renamed the new state over it sees the old, now unlinked, inode.
+    if (st.st_nlink > 1)
         throw StoreError(StoreErrc::unsafe_file, path + ": has more than one hard link");
 }
 

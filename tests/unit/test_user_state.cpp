@@ -1,0 +1,180 @@
+// The state format: a full round trip, then a table of malformed files, each
+// refused with the right typed error.
+#include "errors.hpp"
+#include "user_state.hpp"
+
+#include "cmocka_cxx.hpp"
+
+using namespace twofactor;
+
+namespace {
+
+const std::string kSalt = "000102030405060708090a0b0c0d0e0f";
+const std::string kHash = "aa" + std::string(62, '0');
+const std::string kHash2 = "bb" + std::string(62, '1');
+
+// A valid file with every record.
+std::string valid()
+{
+    return "twofactor-state 1\n"
+           "user alice\n"
+           "totp sha1 6 30 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 1700000000\n"
+           "totp-last-step 56666666\n"
+           "failures 2 0\n"
+           "last-login 1700000100 backup_code sshd 203.0.113.5 ssh\n"
+           "codes 1700000000 8 14 8 1 "
+        + kSalt + " 2\n" + "code " + kHash + " -\n" + "code " + kHash2
+        + " 1700000100 sshd 203.0.113.5 ssh\n"
+          "end\n";
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to)
+{
+    const auto pos = s.find(from);
+    assert_true(pos != std::string::npos);
+    return s.replace(pos, from.size(), to);
+}
+
+void valid_file_round_trips(void** /*state*/)
+{
+    const UserState st = parse_user_state(valid());
+    assert_string_equal(st.user.c_str(), "alice");
+    assert_true(st.totp.has_value());
+    assert_int_equal(st.totp->secret.size(), 20);
+    assert_memory_equal(st.totp->secret.data(), "12345678901234567890", 20);
+    assert_int_equal(*st.totp->last_step, 56666666);
+    assert_int_equal(st.failures, 2);
+    assert_int_equal(st.last_login->method, Method::backup_code);
+    assert_int_equal(st.codes->slots.size(), 2);
+    assert_false(st.codes->slots[0].used.has_value());
+    assert_string_equal(st.codes->slots[1].used->rhost.c_str(), "203.0.113.5");
+    assert_int_equal(st.codes->remaining(), 1);
+    const SecureChars out = serialize_user_state(st);
+    assert_string_equal(std::string(view(out)).c_str(), valid().c_str());
+}
+
+void awkward_text_fields_round_trip(void** /*state*/)
+{
+    UserState st;
+    st.user = "bob";
+    st.last_login = LastLogin{5, Method::totp, "", "-", "has space%and\x01"};
+    const SecureChars out = serialize_user_state(st);
+    const UserState back = parse_user_state(view(out));
+    assert_string_equal(back.last_login->service.c_str(), "");
+    assert_string_equal(back.last_login->rhost.c_str(), "-");
+    assert_string_equal(back.last_login->tty.c_str(), "has space%and\x01");
+    // Minimal file: no methods at all.
+    const UserState minimal = parse_user_state("twofactor-state 1\nuser bob\nfailures 0 0\nend\n");
+    assert_false(minimal.enrolled());
+}
+
+struct Case {
+    const char* name;
+    std::string text;
+    StateErrc expected;
+};
+
+void malformed_files_rejected(void** /*state*/)
+{
+    const std::string v = valid();
+    const std::vector<Case> cases = {
+        {"empty", "", StateErrc::empty},
+        {"too large", v + std::string(70000, '#'), StateErrc::too_large},
+        {"NUL byte", replace(v, "alice", std::string("al\0ce", 5)), StateErrc::not_text},
+        {"control byte", replace(v, "alice", "al\x1b" "ce"), StateErrc::not_text},
+        {"carriage return", replace(v, "user alice\n", "user alice\r\n"), StateErrc::not_text},
+        {"truncated mid-line", v.substr(0, v.size() - 20), StateErrc::missing_newline},
+        {"truncated at a line end", v.substr(0, v.find("codes ")), StateErrc::missing_end},
+        {"no header", v.substr(v.find('\n') + 1), StateErrc::bad_header},
+        {"wrong magic", replace(v, "twofactor-state 1", "twofactor-stat 1"), StateErrc::bad_header},
+        {"missing version", replace(v, "twofactor-state 1", "twofactor-state"), StateErrc::bad_header},
+        {"version 2", replace(v, "twofactor-state 1", "twofactor-state 2"), StateErrc::unsupported_version},
+        {"version 01", replace(v, "twofactor-state 1", "twofactor-state 01"), StateErrc::unsupported_version},
+        {"unknown record", replace(v, "end\n", "color blue\nend\n"), StateErrc::unknown_key},
+        {"duplicate user", replace(v, "user alice\n", "user alice\nuser alice\n"), StateErrc::duplicate_key},
+        {"duplicate failures", replace(v, "failures 2 0\n", "failures 2 0\nfailures 0 0\n"),
+         StateErrc::duplicate_key},
+        {"out of order", replace(replace(v, "user alice\n", ""), "failures 2 0\n", "failures 2 0\nuser alice\n"),
+         StateErrc::malformed_line},
+        {"double space", replace(v, "user alice", "user  alice"), StateErrc::malformed_line},
+        {"trailing space", replace(v, "user alice", "user alice "), StateErrc::malformed_line},
+        {"blank line", replace(v, "user alice\n", "user alice\n\n"), StateErrc::malformed_line},
+        {"extra field", replace(v, "user alice", "user alice bob"), StateErrc::malformed_line},
+        {"missing user", replace(v, "user alice\n", ""), StateErrc::missing_field},
+        {"missing failures", replace(v, "failures 2 0\n", ""), StateErrc::missing_field},
+        {"bad base32", replace(v, "GEZDGNBVGY3TQOJQ 17", "GEZDGNBVGY3TQOJ1 17"), StateErrc::bad_base32},
+        {"lower-case base32", replace(v, "GEZDGNBVGY3TQOJQ 17", "GEZDGNBVGY3TQOJq 17"), StateErrc::bad_base32},
+        {"short secret", replace(v, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "GEZDGNBV"), StateErrc::bad_base32},
+        {"unknown algorithm", replace(v, "totp sha1", "totp md5"), StateErrc::bad_value},
+        {"5 digits", replace(v, "totp sha1 6", "totp sha1 5"), StateErrc::bad_value},
+        {"9 digits", replace(v, "totp sha1 6", "totp sha1 9"), StateErrc::bad_value},
+        {"period 0", replace(v, "sha1 6 30", "sha1 6 0"), StateErrc::bad_value},
+        {"negative failures", replace(v, "failures 2 0", "failures -2 0"), StateErrc::bad_value},
+        {"hex failures", replace(v, "failures 2 0", "failures 0x2 0"), StateErrc::bad_value},
+        {"leading zero", replace(v, "failures 2 0", "failures 02 0"), StateErrc::bad_value},
+        {"absurd failures", replace(v, "failures 2 0", "failures 99999999 0"), StateErrc::bad_value},
+        {"overflowing step", replace(v, "56666666", "99999999999999999999999"), StateErrc::bad_value},
+        {"last step without totp",
+         replace(replace(v, "totp sha1 6 30 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 1700000000\n", ""), "", ""),
+         StateErrc::missing_field},
+        {"bad method", replace(v, "backup_code sshd", "password sshd"), StateErrc::bad_value},
+        {"bad escape", replace(v, "sshd 203.0.113.5 ssh\ncodes", "ss%zz 203.0.113.5 ssh\ncodes"),
+         StateErrc::bad_value},
+        {"short escape", replace(v, "sshd 203.0.113.5 ssh\ncodes", "sshd 203.0.113.5 ss%4\ncodes"),
+         StateErrc::bad_value},
+        {"raw character in text", replace(v, "sshd 203.0.113.5 ssh\ncodes", "ss\"d 203.0.113.5 ssh\ncodes"),
+         StateErrc::bad_value},
+        {"short salt", replace(v, kSalt, kSalt.substr(2)), StateErrc::bad_value},
+        {"non-hex hash", replace(v, kHash, "zz" + kHash.substr(2)), StateErrc::bad_value},
+        {"code length 7", replace(v, "1700000000 8 14", "1700000000 7 14"), StateErrc::bad_value},
+        {"scrypt cost 2^40", replace(v, "1700000000 8 14", "1700000000 8 40"), StateErrc::bad_value},
+        {"absurd count", replace(v, kSalt + " 2", kSalt + " 1000000"), StateErrc::bad_value},
+        {"count too small", replace(v, kSalt + " 2", kSalt + " 1"), StateErrc::too_many_codes},
+        {"count too large", replace(v, kSalt + " 2", kSalt + " 3"), StateErrc::too_many_codes},
+        {"code without set", replace(v, "codes 1700000000 8 14 8 1 " + kSalt + " 2\n", ""), StateErrc::missing_field},
+        {"bad code state", replace(v, kHash + " -", kHash + " x"), StateErrc::bad_value},
+        {"code with 3 fields", replace(v, kHash + " -", kHash + " - -"), StateErrc::malformed_line},
+        {"overlong field", replace(v, "user alice", "user " + std::string(300, 'a')), StateErrc::field_too_long},
+        {"overlong line", replace(v, "end\n", "end" + std::string(1100, ' ') + "\n"), StateErrc::field_too_long},
+        {"data after end", v + "user bob\n", StateErrc::data_after_end},
+        {"end twice", v + "end\n", StateErrc::data_after_end},
+    };
+    assert_true(cases.size() >= 30);
+    for (const Case& c : cases) {
+        bool threw = false;
+        try {
+            (void)parse_user_state(c.text);
+        } catch (const StateFormatError& e) {
+            threw = true;
+            if (e.errc() != c.expected)
+                fail_msg("%s: got '%s', expected '%s'", c.name, e.what(), to_string(c.expected));
+        }
+        if (!threw)
+            fail_msg("%s: accepted", c.name);
+    }
+    print_message("%zu malformed states rejected with the expected error\n", cases.size());
+}
+
+void error_messages_carry_no_content(void** /*state*/)
+{
+    try {
+        (void)parse_user_state(replace(valid(), "GEZDGNBVGY3TQOJQ 17", "GEZDGNBVGY3TQOJ1 17"));
+        fail();
+    } catch (const StateFormatError& e) {
+        assert_null(strstr(e.what(), "GEZD"));
+        assert_int_equal(e.line(), 3);
+    }
+}
+
+} // namespace
+
+int main()
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(valid_file_round_trips),
+        cmocka_unit_test(awkward_text_fields_round_trip),
+        cmocka_unit_test(malformed_files_rejected),
+        cmocka_unit_test(error_messages_carry_no_content),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
