@@ -1,15 +1,16 @@
 #include "config.hpp"
 
 #include "errors.hpp"
+#include "unique_fd.hpp"
 
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <sstream>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace twofactor {
 
@@ -164,18 +165,50 @@ Setting parse_argument(std::string_view argument, std::string origin)
     return s;
 }
 
+namespace {
+
+// The config can switch on nullok or point at another state directory, so
+// it must be as trusted as the module: a regular file owned by root (or by
+// whoever runs us), not writable by group or others.
+std::string read_trusted_file(const std::string& path)
+{
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd)
+        throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        throw ConfigError(path + ": cannot read: not a regular file");
+    if (st.st_uid != 0 && st.st_uid != ::geteuid())
+        throw ConfigError(path + ": unsafe: owned by uid " + std::to_string(st.st_uid));
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        throw ConfigError(path + ": unsafe: writable by group or others");
+    if (st.st_size > static_cast<off_t>(kMaxConfigBytes))
+        throw ConfigError(path + ": file too large");
+    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    std::size_t used = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw ConfigError(path + ": read error: " + std::strerror(errno));
+        if (n == 0)
+            break;
+        used += static_cast<std::size_t>(n);
+        if (used == text.size())
+            throw ConfigError(path + ": file too large"); // grew while we read
+    }
+    text.resize(used);
+    return text;
+}
+
+} // namespace
+
 std::vector<Setting> read_config_file(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw ConfigError(path + ": cannot read: " + std::strerror(errno));
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (in.bad())
-        throw ConfigError(path + ": read error");
-    const std::string text = buf.str();
-    if (text.size() > kMaxConfigBytes)
-        throw ConfigError(path + ": file too large");
+    const std::string text = read_trusted_file(path);
     if (text.find('\0') != std::string::npos)
         throw ConfigError(path + ": contains a NUL byte");
 
