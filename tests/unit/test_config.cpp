@@ -1,0 +1,139 @@
+// Configuration: defaults, the file, overrides, and every kind of bad input
+// reported with file, line and key.
+#include "config.hpp"
+#include "errors.hpp"
+#include "store_fixture.hpp"
+
+#include "cmocka_cxx.hpp"
+
+using namespace twofactor;
+
+namespace {
+
+std::string config_error(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+void defaults(void** /*state*/)
+{
+    const Config c;
+    assert_string_equal(c.state_dir.c_str(), "/var/lib/twofactor");
+    assert_string_equal(c.prompt.c_str(), "Verification code: ");
+    assert_int_equal(c.window, 1);
+    assert_int_equal(c.max_failures, 5);
+    assert_int_equal(c.lockout_seconds, 300);
+    assert_int_equal(c.warn_remaining, 3);
+    assert_int_equal(c.backup_code_count, 10);
+    assert_int_equal(c.backup_code_length, 8);
+    assert_int_equal(c.scrypt.log2_n, 14);
+    assert_int_equal(c.scrypt.r, 8);
+    assert_int_equal(c.scrypt.p, 1);
+    assert_int_equal(c.totp.digits, 6);
+    assert_int_equal(c.totp.period, 30);
+    assert_false(c.nullok);
+}
+
+void file_then_arguments(void** /*state*/)
+{
+    TempStateDir dir;
+    dir.write("tf.conf", "# comment\n\n  window = 2\nnullok = yes\nprompt = \"Code: \"\nstate_dir=/srv/tf\n"
+                         "totp_algorithm = sha256\nmax_failures = 7\n",
+              0644);
+    const Config c = load_config_from_arguments({"config=" + dir.file("tf.conf"), "window=3", "debug"});
+    assert_int_equal(c.window, 3); // argument wins over the file
+    assert_true(c.nullok);
+    assert_true(c.debug);
+    assert_string_equal(c.prompt.c_str(), "Code: ");
+    assert_string_equal(c.state_dir.c_str(), "/srv/tf");
+    assert_int_equal(c.totp.algorithm, TotpAlgorithm::sha256);
+    assert_int_equal(c.max_failures, 7);
+}
+
+void every_key_listed_and_settable(void** /*state*/)
+{
+    const auto keys = config_keys();
+    assert_int_equal(keys.size(), 21);
+    // The shipped config file names every key.
+    std::ifstream in(std::string(TWOFACTOR_TEST_DATA) + "/../../conf/twofactor.conf");
+    const std::string shipped((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const std::string& k : keys)
+        if (shipped.find("# " + k + " =") == std::string::npos)
+            fail_msg("conf/twofactor.conf does not document %s", k.c_str());
+}
+
+void bad_input_named_precisely(void** /*state*/)
+{
+    TempStateDir dir;
+    const auto file_error = [&](const std::string& text) {
+        dir.write("bad.conf", text, 0644);
+        return config_error([&] { (void)load_config(dir.file("bad.conf"), {}); });
+    };
+    const std::string f = dir.file("bad.conf");
+    assert_string_equal(file_error("window = 1\nwindw = 2\n").c_str(), (f + ":2: windw: unknown option").c_str());
+    assert_string_equal(file_error("window = 2x\n").c_str(),
+                        (f + ":1: window: expected a whole number, got '2x'").c_str());
+    assert_string_equal(file_error("window = 11\n").c_str(), (f + ":1: window: must be between 0 and 10").c_str());
+    assert_string_equal(file_error("window = -1\n").c_str(),
+                        (f + ":1: window: expected a whole number, got '-1'").c_str());
+    assert_string_equal(file_error("window =\n").c_str(), (f + ":1: window: expected a whole number, got ''").c_str());
+    assert_string_equal(file_error("nullok = maybe\n").c_str(),
+                        (f + ":1: nullok: expected yes or no, got 'maybe'").c_str());
+    assert_string_equal(file_error("= 3\n").c_str(), (f + ":1: missing key before '='").c_str());
+    assert_string_equal(file_error("config = /x\n").c_str(), (f + ":1: config: only valid as a module argument").c_str());
+    assert_string_equal(file_error("state_dir = relative\n").c_str(),
+                        (f + ":1: state_dir: must be an absolute path").c_str());
+    assert_string_equal(file_error("totp_algorithm = md5\n").c_str(),
+                        (f + ":1: totp_algorithm: expected sha1, sha256 or sha512, got 'md5'").c_str());
+    assert_string_equal(file_error(std::string("debug\0 = yes\n", 13)).c_str(), (f + ": contains a NUL byte").c_str());
+    assert_string_equal(file_error("backup_code_length = 7\n").c_str(),
+                        (f + ":1: backup_code_length: must be between 8 and 16").c_str());
+    assert_string_equal(file_error("scrypt_log2_n = 99999999999999999999\n").c_str(),
+                        (f + ":1: scrypt_log2_n: expected a whole number, got '99999999999999999999'").c_str());
+    assert_string_equal(file_error("no_totp\nno_backup_codes\n").c_str(),
+                        "no_totp and no_backup_codes together leave no way to log in");
+
+    dir.write("open.conf", "nullok = yes\n", 0666);
+    assert_string_equal(config_error([&] { (void)load_config(dir.file("open.conf"), {}); }).c_str(),
+                        (dir.file("open.conf") + ": unsafe: writable by group or others").c_str());
+    if (::geteuid() == 0) {
+        dir.write("theirs.conf", "nullok = yes\n", 0644);
+        assert_int_equal(::chown(dir.file("theirs.conf").c_str(), 65534, 65534), 0);
+        assert_string_equal(config_error([&] { (void)load_config(dir.file("theirs.conf"), {}); }).c_str(),
+                            (dir.file("theirs.conf") + ": unsafe: owned by uid 65534").c_str());
+    }
+
+    const std::string missing = config_error([&] { (void)load_config(dir.file("absent.conf"), {}); });
+    assert_non_null(strstr(missing.c_str(), "absent.conf: cannot read"));
+    const std::string is_dir = config_error([&] { (void)load_config(dir.path, {}); });
+    assert_non_null(strstr(is_dir.c_str(), "cannot read"));
+
+    assert_string_equal(config_error([] { (void)load_config_from_arguments({"bogus"}); }).c_str(),
+                        "argument: bogus: unknown option");
+    assert_string_equal(config_error([] { (void)load_config_from_arguments({"window=abc"}); }).c_str(),
+                        "argument: window: expected a whole number, got 'abc'");
+    assert_string_equal(config_error([] { (void)load_config_from_arguments({"config="}); }).c_str(),
+                        "argument: config: needs a path (config=PATH)");
+    assert_string_equal(config_error([] { (void)load_config_from_arguments({"=x"}); }).c_str(),
+                        "argument: empty option name");
+    assert_string_equal(config_error([] { (void)load_config_from_arguments({"prompt=a\tb"}); }).c_str(),
+                        "argument: prompt: control characters are not allowed");
+}
+
+} // namespace
+
+int main()
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(file_then_arguments),
+        cmocka_unit_test(every_key_listed_and_settable),
+        cmocka_unit_test(bad_input_named_precisely),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

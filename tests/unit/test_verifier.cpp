@@ -1,0 +1,214 @@
+// The verifier through a real file store: lockout and its expiry, reset on
+// success, unenrolled users, policy switches, and a set replaced between the
+// KDF and the lock.
+#include "backup_codes.hpp"
+#include "clock.hpp"
+#include "errors.hpp"
+#include "state_store.hpp"
+#include "store_fixture.hpp"
+#include "totp.hpp"
+#include "verifier.hpp"
+
+#include "cmocka_cxx.hpp"
+
+using namespace twofactor;
+
+namespace {
+
+const ScryptParams kFast{10, 8, 1};
+constexpr std::int64_t kNow = 1800000000;
+
+struct Fixture {
+    TempStateDir dir;
+    FileStateStore store{dir.path};
+    FixedClock clock{kNow};
+    VerifyPolicy policy;
+    SecureBytes secret = random_bytes(20);
+    IssuedCodes issued = generate_backup_codes(10, 8, kFast, kNow);
+
+    Fixture()
+    {
+        store.update("alice", [&](std::optional<UserState>& st) {
+            st = UserState{};
+            st->totp = TotpState{secret, TotpParams{}, kNow, std::nullopt};
+            st->codes = issued.set;
+            return true;
+        });
+    }
+    VerifyResult verify(std::string_view code, const std::string& user = "alice")
+    {
+        Verifier v(store, policy, clock);
+        return v.verify(user, code, LoginContext{"sshd", "198.51.100.7", "ssh"});
+    }
+    std::string totp_now() const { return std::string(view(totp_generate(secret, TotpParams{}, clock.now()))); }
+};
+
+void totp_and_backup_code_accepted(void** /*state*/)
+{
+    Fixture f;
+    VerifyResult r = f.verify(f.totp_now());
+    assert_int_equal(r.verdict, Verdict::accepted);
+    assert_int_equal(*r.method, Method::totp);
+    r = f.verify(view(f.issued.codes[0]));
+    assert_int_equal(r.verdict, Verdict::accepted);
+    assert_int_equal(*r.method, Method::backup_code);
+    assert_int_equal(r.codes_remaining, 9);
+    assert_int_equal(r.codes_total, 10);
+    const auto st = f.store.load("alice");
+    assert_int_equal(st->last_login->method, Method::backup_code);
+    assert_string_equal(st->last_login->rhost.c_str(), "198.51.100.7");
+    assert_string_equal(st->codes->slots[0].used->service.c_str(), "sshd");
+}
+
+void lockout_after_max_failures(void** /*state*/)
+{
+    Fixture f;
+    for (int i = 1; i <= 4; ++i) {
+        const VerifyResult r = f.verify("000000");
+        assert_int_equal(r.verdict, Verdict::wrong_code);
+        assert_false(r.lockout_started);
+        assert_int_equal(f.store.load("alice")->failures, static_cast<unsigned>(i));
+    }
+    VerifyResult r = f.verify("ZZZZZZZZ");
+    assert_int_equal(r.verdict, Verdict::wrong_code);
+    assert_true(r.lockout_started);
+    assert_int_equal(r.locked_until, kNow + 300);
+
+    // Locked: even the right codes are refused, without consuming them or running the KDF.
+    const auto kdf_before = scrypt_evaluations();
+    const std::string before = f.dir.read("alice");
+    r = f.verify(f.totp_now());
+    assert_int_equal(r.verdict, Verdict::locked_out);
+    r = f.verify(view(f.issued.codes[1]));
+    assert_int_equal(r.verdict, Verdict::locked_out);
+    assert_int_equal(scrypt_evaluations(), kdf_before);
+    assert_true(f.dir.read("alice") == before);
+
+    f.clock.advance(299);
+    assert_int_equal(f.verify(view(f.issued.codes[1])).verdict, Verdict::locked_out);
+    f.clock.advance(1);
+    r = f.verify(view(f.issued.codes[1]));
+    assert_int_equal(r.verdict, Verdict::accepted);
+    const auto st = f.store.load("alice");
+    assert_int_equal(st->failures, 0);
+    assert_int_equal(st->locked_until, 0);
+}
+
+void success_resets_the_count(void** /*state*/)
+{
+    Fixture f;
+    for (int i = 0; i < 4; ++i)
+        (void)f.verify("111111");
+    assert_int_equal(f.verify(f.totp_now()).verdict, Verdict::accepted);
+    for (int i = 0; i < 4; ++i)
+        assert_int_equal(f.verify("111111").verdict, Verdict::wrong_code);
+    assert_int_equal(f.store.load("alice")->failures, 4);
+}
+
+void unenrolled_and_unknown_users(void** /*state*/)
+{
+    Fixture f;
+    assert_int_equal(f.verify("123456", "bob").verdict, Verdict::not_enrolled);
+    assert_false(f.store.load("bob").has_value()); // nothing created
+    f.store.update("carol", [](std::optional<UserState>& st) {
+        st = UserState{};
+        return true;
+    });
+    assert_int_equal(f.verify("123456", "carol").verdict, Verdict::not_enrolled);
+    bool threw = false;
+    try {
+        (void)f.verify("123456", "../alice");
+    } catch (const InvalidUserName&) {
+        threw = true;
+    }
+    assert_true(threw);
+}
+
+void policy_switches(void** /*state*/)
+{
+    Fixture f;
+    f.policy.totp = false;
+    assert_int_equal(f.verify(f.totp_now()).verdict, Verdict::wrong_code);
+    f.policy.totp = true;
+    f.policy.backup_codes = false;
+    const auto kdf_before = scrypt_evaluations();
+    assert_int_equal(f.verify(view(f.issued.codes[0])).verdict, Verdict::wrong_code);
+    assert_int_equal(scrypt_evaluations(), kdf_before);
+    f.policy.backup_codes = true;
+    assert_int_equal(f.verify(view(f.issued.codes[0])).verdict, Verdict::accepted);
+}
+
+void wrong_code_costs_one_kdf_like_a_right_one(void** /*state*/)
+{
+    Fixture f;
+    f.policy.max_failures = 100;
+    auto before = scrypt_evaluations();
+    (void)f.verify("WRONGCDE");
+    assert_int_equal(scrypt_evaluations() - before, 1);
+    before = scrypt_evaluations();
+    (void)f.verify(view(f.issued.codes[4]));
+    assert_int_equal(scrypt_evaluations() - before, 1);
+}
+
+// The set is replaced after the KDF ran for the old one: the old code must
+// not be accepted against the new set, and a code of the new set typed with
+// a KDF output for the old salt is not accepted either.
+void set_replaced_between_kdf_and_lock(void** /*state*/)
+{
+    Fixture f;
+    UserState snapshot = *f.store.load("alice");
+    const DerivedCode old_derived = derive_backup_code(*snapshot.codes, f.issued.codes[2]);
+    const IssuedCodes fresh = generate_backup_codes(10, 8, kFast, kNow);
+    f.store.update("alice", [&](std::optional<UserState>& st) {
+        st->codes = fresh.set;
+        return true;
+    });
+    UserState current = *f.store.load("alice");
+    const VerifyResult r = decide(current, view(f.issued.codes[2]), old_derived, kNow, f.policy, {});
+    assert_int_equal(r.verdict, Verdict::wrong_code);
+    // The old code through the full path: refused; the new one accepted.
+    assert_int_equal(f.verify(view(f.issued.codes[2])).verdict, Verdict::wrong_code);
+    assert_int_equal(f.verify(view(fresh.codes[2])).verdict, Verdict::accepted);
+}
+
+void last_code_and_whitespace(void** /*state*/)
+{
+    Fixture f;
+    IssuedCodes one = generate_backup_codes(1, 8, kFast, kNow);
+    f.store.update("alice", [&](std::optional<UserState>& st) {
+        st->codes = one.set;
+        return true;
+    });
+    std::string typed = "  " + std::string(view(one.codes[0])) + "\t";
+    for (char& c : typed)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    VerifyResult r = f.verify(typed);
+    assert_int_equal(r.verdict, Verdict::accepted);
+    assert_int_equal(r.codes_remaining, 0);
+    // With no codes left, a backup-shaped input runs no KDF.
+    const auto before = scrypt_evaluations();
+    assert_int_equal(f.verify(typed).verdict, Verdict::wrong_code);
+    assert_int_equal(scrypt_evaluations(), before);
+}
+
+} // namespace
+
+int main()
+{
+    if (::geteuid() != 0) {
+        print_message("verifier tests use a root-owned state dir; skipping\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(totp_and_backup_code_accepted),
+        cmocka_unit_test(lockout_after_max_failures),
+        cmocka_unit_test(success_resets_the_count),
+        cmocka_unit_test(unenrolled_and_unknown_users),
+        cmocka_unit_test(policy_switches),
+        cmocka_unit_test(wrong_code_costs_one_kdf_like_a_right_one),
+        cmocka_unit_test(set_replaced_between_kdf_and_lock),
+        cmocka_unit_test(last_code_and_whitespace),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
