@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 chmod 0755 "$work"
 mkdir -m 0700 "$work/state"
-printf 'state_dir = %s\nscrypt_log2_n = 10\n' "$work/state" > "$work/twofactor.conf"
+printf 'state_dir = %s\nscrypt_log2_n = 10\nmax_failures = 2\n' "$work/state" > "$work/twofactor.conf"
 useradd -m -s /bin/sh "$user"
 echo "$user:$password" | chpasswd
 "$admin" --config "$work/twofactor.conf" issue "$user" --json >"$work/issue.json" 2>/dev/null
@@ -51,5 +51,10 @@ check "console: password + backup code" 0 "$(console_login "$password" "${codes[
 check_contains "console: remaining-codes message" "9 of 10 backup codes remain" "$work/out"
 check "console: wrong code" 1 "$(console_login "$password" "WRONG123")"
 check "console: same backup code again" 1 "$(console_login "$password" "${codes[0]}")"
+check "console: second wrong code starts a lockout" 1 "$(console_login "$password" "WRONG456")"
+check "console: locked out, right code refused" 1 "$(console_login "$password" "${codes[1]}")"
+check_contains "console: lockout message" "Too many failed verification codes" "$work/out"
+"$admin" --config "$work/twofactor.conf" unlock "$user" >/dev/null
+check "console: after unlock, right code accepted" 0 "$(console_login "$password" "${codes[1]}")"
 check "host /etc/pam.d/login untouched" "$before" "$(sha256sum /etc/pam.d/login)"
 summary

@@ -96,9 +96,13 @@ grep -q "Server listening" "$work/sshd.log" || { cat "$work/sshd.log"; echo "ssh
 login() { # login USER ANSWER... ; prints the session to $work/out, returns expect's code
   local who=$1; shift
   local rc=0
-  "$here/answer.exp" 20 "$@" -- ssh -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+  # An interactive shell on a tty: sshd shows what PAM said after the last
+  # prompt (the remaining-codes message) only as a login message, which it
+  # prints for a tty session without a command. answer.exp then types the
+  # marker command at the shell prompt.
+  "$here/answer.exp" 20 "$@" -- ssh -tt -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     -o PreferredAuthentications=keyboard-interactive -o PubkeyAuthentication=no \
-    -o NumberOfPasswordPrompts=1 -o LogLevel=ERROR "$who@127.0.0.1" 'echo LOGIN""-OK' >"$work/out" 2>&1 || rc=$?
+    -o NumberOfPasswordPrompts=1 -o LogLevel=ERROR "$who@127.0.0.1" >"$work/out" 2>&1 || rc=$?
   echo "$rc"
 }
 totp_now() { oathtool --totp -b "$secret"; }
@@ -127,7 +131,8 @@ echo "# lockout after max_failures (3), then twofactor-admin unlock"
 tf_admin unlock "$user" >/dev/null
 for i in 1 2 3; do check "wrong code $i" 1 "$(login "$user" "$password" "ZZZZZZZZ")"; done
 check "locked out: right backup code refused" 1 "$(login "$user" "$password" "${codes[2]}")"
-check_contains "lockout message reaches the client" "Too many failed verification codes" "$work/out"
+# OpenSSH shows nothing a PAM module says after the last prompt of a failed
+# keyboard-interactive login; the lockout message is checked on the console.
 tf_admin unlock "$user" >/dev/null
 check "after unlock: same backup code accepted" 0 "$(login "$user" "$password" "${codes[2]}")"
 
