@@ -97,7 +97,12 @@ std::optional<UserState> read_state(int dirfd, const std::string& directory, con
     UniqueFd fd = open_checked(dirfd, user, path);
     if (!fd)
         return std::nullopt;
-    SecureChars text(kMaxStateBytes + 1);
+    // Sized from fstat (already capped by open_checked), plus one byte to
+    // notice a file that grew since; the buffer is wiped when freed.
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0)
+        io_error(path, errno);
+    SecureChars text(static_cast<std::size_t>(info.st_size) + 1);
     std::size_t used = 0;
     for (;;) {
         const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
@@ -109,8 +114,12 @@ std::optional<UserState> read_state(int dirfd, const std::string& directory, con
         if (n == 0)
             break;
         used += static_cast<std::size_t>(n);
-        if (used == text.size())
-            throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
+        if (used == text.size()) {
+            if (text.size() > kMaxStateBytes)
+                throw StoreError(StoreErrc::too_large,
+                                 path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
+            text.resize(std::min(text.size() * 2, kMaxStateBytes + 1));
+        }
     }
     try {
         UserState st = parse_user_state(std::string_view(text.data(), used));
