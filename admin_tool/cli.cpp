@@ -1,0 +1,40 @@
+#include "cli.hpp"
+
+#include "commands/commands.hpp"
+
+namespace twofactor::admin {
+
+std::vector<std::unique_ptr<Command>> all_commands()
+{
+    std::vector<std::unique_ptr<Command>> list;
+    list.push_back(make_enroll_command());
+    list.push_back(make_issue_command());
+    list.push_back(make_list_command());
+    list.push_back(make_revoke_command());
+    list.push_back(make_unlock_command());
+    list.push_back(make_verify_command());
+    return list;
+}
+
+void declare_user(po::options_description& hidden, po::positional_options_description& positional)
+{
+    hidden.add_options()("user", po::value<std::string>());
+    positional.add("user", 1);
+}
+
+std::string required_user(const po::variables_map& options)
+{
+    if (!options.count("user"))
+        throw UsageError("missing USER");
+    const std::string user = options["user"].as<std::string>();
+    // Checked here, before any lookup or file name is built from it.
+    require_valid_user_name(user);
+    return user;
+}
+
+bool flag(const po::variables_map& options, const char* name)
+{
+    return options.count(name) && options[name].as<bool>();
+}
+
+} // namespace twofactor::admin

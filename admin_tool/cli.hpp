@@ -1,0 +1,92 @@
+// The command framework of twofactor-admin: the exit codes, the error types
+// commands throw, and the Command interface the runner dispatches to. The
+// runner (main.cpp) is the one place that turns an error type into an exit
+// code, so a command only says what went wrong, never how to exit.
+#pragma once
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "state_store.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twofactor::admin {
+
+namespace po = boost::program_options;
+
+// Documented in --help and twofactor-admin(8).
+enum class ExitCode : int {
+    ok = 0,
+    failed = 1,       // verification or operation failed
+    usage = 2,        // bad command line or configuration
+    not_enrolled = 3, // user not enrolled, or unknown to the system
+};
+
+// Bad command line: unknown or missing argument, conflicting flags.
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The user has no state (or not the method asked about), or no account.
+class NotEnrolled : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The operation was attempted and refused or failed: wrong code, lockout,
+// an existing secret without --force, output that could not be written.
+class OperationFailed : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A command-line flag that is really a configuration key (--count is
+// backup_code_count): the value goes through the config parser, so ranges
+// and messages are the same as in twofactor.conf.
+struct ConfigFlag {
+    const char* flag; // without the leading "--"
+    const char* key;
+};
+
+// What a command runs with. The config already carries the command's
+// config flags; options holds everything parsed from the command line.
+struct Context {
+    const po::variables_map& options;
+    const Config& config;
+    StateStore& store;
+    const Clock& clock;
+};
+
+class Command {
+public:
+    virtual ~Command() = default;
+
+    virtual const char* name() const = 0;
+    virtual const char* synopsis() const = 0; // arguments after the name
+    virtual const char* summary() const = 0;  // one line for the overview
+    virtual const char* details() const { return ""; } // extra --help text
+
+    // Declares the command's options (shown in --help) and its positional
+    // arguments (as hidden options plus their positions).
+    virtual void declare(po::options_description& shown, po::options_description& hidden,
+                         po::positional_options_description& positional) const = 0;
+    virtual std::vector<ConfigFlag> config_flags() const { return {}; }
+
+    virtual ExitCode run(const Context& context) const = 0;
+};
+
+// Every command, in the order --help lists them.
+std::vector<std::unique_ptr<Command>> all_commands();
+
+// Shared argument helpers.
+std::string required_user(const po::variables_map& options); // the USER positional, name-checked
+bool flag(const po::variables_map& options, const char* name); // a bool_switch
+
+} // namespace twofactor::admin

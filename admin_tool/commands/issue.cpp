@@ -1,0 +1,128 @@
+// issue USER: a new backup-code set. Only the hashes are stored; the codes
+// are printed once, after the set is safely stored, and then wiped.
+#include "commands.hpp"
+
+#include "../json.hpp"
+#include "../output.hpp"
+#include "../system.hpp"
+
+#include "backup_codes.hpp"
+
+namespace twofactor::admin {
+namespace {
+
+class IssueCommand final : public Command {
+public:
+    const char* name() const override { return "issue"; }
+    const char* synopsis() const override { return "USER [--count N] [--length L] [--json]"; }
+    const char* summary() const override { return "issue a new set of one-time backup codes for USER"; }
+    const char* details() const override
+    {
+        return "USER must be an account in the passwd database. The codes are shown now and never\n"
+               "again (only salted scrypt hashes are stored). A new set replaces the previous one,\n"
+               "whose codes stop working at once. Works for a user without TOTP (a codes-only\n"
+               "second factor).\n";
+    }
+
+    void declare(po::options_description& shown, po::options_description& hidden,
+                 po::positional_options_description& positional) const override
+    {
+        declare_user(hidden, positional);
+        // Config-key flags are strings: the config parser checks them.
+        auto add = shown.add_options();
+        add("count", po::value<std::string>()->value_name("N"), "number of codes, 1-100 (backup_code_count)");
+        add("length", po::value<std::string>()->value_name("L"), "characters per code, 8-16 (backup_code_length)");
+        add("json", po::bool_switch(), "print the codes as JSON (docs/json.md)");
+    }
+
+    std::vector<ConfigFlag> config_flags() const override
+    {
+        return {{"count", "backup_code_count"}, {"length", "backup_code_length"}};
+    }
+
+    ExitCode run(const Context& ctx) const override
+    {
+        const std::string user = required_user(ctx.options);
+        if (!system_user_exists(user))
+            throw NotEnrolled("unknown user '" + user + "' (not in the passwd database)");
+        // Fail on an unsafe or corrupt state file before spending the KDF time.
+        ctx.store.load(user);
+
+        const std::int64_t now = ctx.clock.now();
+        IssuedCodes issued = generate_backup_codes(ctx.config.backup_code_count, ctx.config.backup_code_length,
+                                                   ctx.config.scrypt, now);
+        std::optional<BackupCodeSet> previous;
+        bool has_totp = false;
+        ctx.store.update(user, [&](std::optional<UserState>& state) {
+            if (!state) {
+                state.emplace();
+                state->user = user;
+            }
+            previous = state->codes;
+            has_totp = state->totp.has_value();
+            state->codes = issued.set;
+            return true;
+        });
+
+        const std::string host = host_name();
+        OutputBuffer out;
+        if (flag(ctx.options, "json"))
+            print_json(out, user, host, issued, previous.has_value(), has_totp);
+        else
+            print_block(out, user, host, issued);
+        try {
+            out.flush();
+        } catch (const OperationFailed& e) {
+            throw OperationFailed(std::string(e.what()) + "; the new codes are stored but were not shown: issue again");
+        }
+
+        if (previous)
+            notice("replaced the previous set of " + user + " (issued " + format_time(previous->issued_at) + ", "
+                   + std::to_string(previous->remaining()) + " of " + std::to_string(previous->slots.size())
+                   + " unused): its codes no longer work");
+        if (!has_totp)
+            notice(user + " has no TOTP secret: these backup codes are a codes-only second factor");
+        return ExitCode::ok;
+    }
+
+private:
+    static void print_block(OutputBuffer& out, const std::string& user, const std::string& host,
+                            const IssuedCodes& issued)
+    {
+        const std::string rule(56, '-');
+        out << rule << "\nBackup codes for " << user << " on " << host << "\nIssued "
+            << format_time_long(issued.set.issued_at) << "\n\n";
+        const std::size_t n = issued.codes.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            // "[ ]" to tick off on paper, right-aligned numbers for 10+ codes.
+            out << (n >= 10 && i + 1 < 10 ? "   " : "  ") << (i + 1) << ".  " << issued.codes[i] << "   [ ]\n";
+        }
+        out << "\nKeep these codes offline; each works once, and a new set cancels them.\n" << rule << "\n";
+    }
+
+    static void print_json(OutputBuffer& out, const std::string& user, const std::string& host,
+                           const IssuedCodes& issued, bool replaced, bool has_totp)
+    {
+        JsonWriter w(out);
+        w.begin_object()
+            .field("version", 1u)
+            .field("user", user)
+            .field("host", host)
+            .field("issued_at", issued.set.issued_at)
+            .field("length", issued.set.length)
+            .field("count", static_cast<std::uint64_t>(issued.codes.size()))
+            .field("replaced_previous_set", replaced)
+            .field("totp_enrolled", has_totp);
+        w.key("codes").begin_array();
+        for (const SecureChars& code : issued.codes)
+            w.value(code);
+        w.end_array().end_object();
+        out << '\n';
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Command> make_issue_command() { return std::make_unique<IssueCommand>(); }
+
+} // namespace twofactor::admin

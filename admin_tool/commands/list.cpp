@@ -1,0 +1,273 @@
+// list [USER...]: what each user has (TOTP, backup codes left, last use,
+// lockout), as a table or as the stable JSON of docs/json.md. Never a code,
+// a hash or a secret. One unreadable state file is reported and skipped, so
+// one bad file does not hide everyone else's state.
+#include "commands.hpp"
+
+#include "../json.hpp"
+#include "../output.hpp"
+
+#include "errors.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace twofactor::admin {
+namespace {
+
+struct Entry {
+    std::string user;
+    std::optional<UserState> state; // nullopt: not enrolled (named users only)
+    std::string error;              // set if the state could not be read
+};
+
+// A free-text field from PAM, safe for the terminal; "-" when empty.
+std::string shown(const std::string& field) { return field.empty() ? "-" : printable(field); }
+
+std::string last_use(const std::optional<LastLogin>& l)
+{
+    if (!l)
+        return "-";
+    std::string s = format_time(l->at) + " " + shown(l->service);
+    if (!l->rhost.empty())
+        s += " from " + printable(l->rhost);
+    return s;
+}
+
+std::string locked_until(const UserState& s, std::int64_t now)
+{
+    return s.locked_until > now ? format_time(s.locked_until) : "-";
+}
+
+std::string codes_column(const UserState& s)
+{
+    if (!s.codes)
+        return "-";
+    return std::to_string(s.codes->remaining()) + "/" + std::to_string(s.codes->slots.size());
+}
+
+void print_table(OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now)
+{
+    using Row = std::array<std::string, 6>;
+    std::vector<Row> rows;
+    rows.reserve(entries.size() + 1);
+    rows.push_back({"USER", "TOTP", "CODES", "ISSUED", "LOCKED UNTIL", "LAST USE"});
+    for (const Entry& e : entries) {
+        if (!e.state)
+            continue;
+        const UserState& s = *e.state;
+        rows.push_back({e.user, s.totp ? "yes" : "no", codes_column(s), s.codes ? format_time(s.codes->issued_at) : "-",
+                        locked_until(s, now), last_use(s.last_login)});
+    }
+    if (rows.size() == 1)
+        return;
+    std::array<std::size_t, 6> width{};
+    for (const Row& r : rows)
+        for (std::size_t i = 0; i < r.size(); ++i)
+            width[i] = std::max(width[i], r[i].size());
+    for (const Row& r : rows) {
+        for (std::size_t i = 0; i + 1 < r.size(); ++i)
+            out.padded(r[i], width[i] + 2);
+        out << r.back() << '\n';
+    }
+}
+
+void print_detail(OutputBuffer& out, const std::string& user, const UserState& s, std::int64_t now)
+{
+    out << '\n' << user << '\n';
+    if (s.totp)
+        out << "  TOTP:          yes, " << to_string(s.totp->params.algorithm) << ", " << s.totp->params.digits
+            << " digits, " << s.totp->params.period << " s; enrolled " << format_time(s.totp->enrolled_at) << '\n';
+    else
+        out << "  TOTP:          no\n";
+    if (s.codes)
+        out << "  Backup codes:  " << s.codes->remaining() << " of " << s.codes->slots.size() << " left, "
+            << s.codes->length << " characters, issued " << format_time(s.codes->issued_at) << '\n';
+    else
+        out << "  Backup codes:  none\n";
+    out << "  Failures:      " << s.failures;
+    if (s.locked_until > now)
+        out << ", locked until " << format_time(s.locked_until);
+    out << '\n';
+    if (s.last_login) {
+        const LastLogin& l = *s.last_login;
+        out << "  Last login:    " << format_time(l.at) << " with "
+            << (l.method == Method::totp ? "TOTP" : "a backup code") << ", service " << shown(l.service) << ", from "
+            << shown(l.rhost) << ", tty " << shown(l.tty) << '\n';
+    }
+    if (!s.codes)
+        return;
+    out << "  SLOT  STATE   USED AT           SERVICE / REMOTE HOST / TTY\n";
+    for (std::size_t i = 0; i < s.codes->slots.size(); ++i) {
+        const CodeSlot& slot = s.codes->slots[i];
+        out << "  ";
+        out.padded(std::to_string(i + 1), 6);
+        if (!slot.used) {
+            out << "unused\n";
+            continue;
+        }
+        const CodeUse& u = *slot.used;
+        out << "used    ";
+        out.padded(format_time(u.at), 18);
+        out << shown(u.service) << " / " << shown(u.rhost) << " / " << shown(u.tty) << '\n';
+    }
+}
+
+void json_state(JsonWriter& w, const UserState& s, std::int64_t now)
+{
+    w.key("totp");
+    if (s.totp) {
+        w.begin_object()
+            .field("algorithm", to_string(s.totp->params.algorithm))
+            .field("digits", s.totp->params.digits)
+            .field("period", s.totp->params.period)
+            .field("enrolled_at", s.totp->enrolled_at);
+        w.key("last_step");
+        if (s.totp->last_step)
+            w.value(*s.totp->last_step);
+        else
+            w.null();
+        w.end_object();
+    } else {
+        w.null();
+    }
+    w.key("codes");
+    if (s.codes) {
+        w.begin_object()
+            .field("issued_at", s.codes->issued_at)
+            .field("length", s.codes->length)
+            .field("total", static_cast<std::uint64_t>(s.codes->slots.size()))
+            .field("remaining", static_cast<std::uint64_t>(s.codes->remaining()));
+        w.key("slots").begin_array();
+        for (std::size_t i = 0; i < s.codes->slots.size(); ++i) {
+            const CodeSlot& slot = s.codes->slots[i];
+            w.begin_object().field("slot", static_cast<std::uint64_t>(i + 1)).field("used", slot.used.has_value());
+            if (slot.used)
+                w.field("used_at", slot.used->at)
+                    .field("service", slot.used->service)
+                    .field("rhost", slot.used->rhost)
+                    .field("tty", slot.used->tty);
+            w.end_object();
+        }
+        w.end_array().end_object();
+    } else {
+        w.null();
+    }
+    w.field("failures", s.failures).field("locked", s.locked_until > now).field("locked_until", s.locked_until);
+    w.key("last_login");
+    if (s.last_login)
+        w.begin_object()
+            .field("at", s.last_login->at)
+            .field("method", to_string(s.last_login->method))
+            .field("service", s.last_login->service)
+            .field("rhost", s.last_login->rhost)
+            .field("tty", s.last_login->tty)
+            .end_object();
+    else
+        w.null();
+}
+
+void print_json(OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now)
+{
+    JsonWriter w(out);
+    w.begin_object().field("version", 1u).key("users").begin_array();
+    for (const Entry& e : entries) {
+        if (!e.state)
+            continue;
+        w.begin_object().field("user", e.user);
+        json_state(w, *e.state, now);
+        w.end_object();
+    }
+    w.end_array().key("errors").begin_array();
+    for (const Entry& e : entries)
+        if (!e.error.empty())
+            w.begin_object().field("user", e.user).field("error", e.error).end_object();
+    w.end_array().key("not_enrolled").begin_array();
+    for (const Entry& e : entries)
+        if (!e.state && e.error.empty())
+            w.value(e.user);
+    w.end_array().end_object();
+    out << '\n';
+}
+
+class ListCommand final : public Command {
+public:
+    const char* name() const override { return "list"; }
+    const char* synopsis() const override { return "[USER...] [--json]"; }
+    const char* summary() const override { return "show who is enrolled, codes left, last use, lockouts"; }
+    const char* details() const override
+    {
+        return "Without USER: one line per user with state. With USER: those users, and each code\n"
+               "slot (used or not; when, for which service, from which host). Times are local.\n"
+               "Exit status 1 if a state file could not be read, else 3 if a named user has no\n"
+               "state; the other users are still listed.\n";
+    }
+
+    void declare(po::options_description& shown, po::options_description& hidden,
+                 po::positional_options_description& positional) const override
+    {
+        hidden.add_options()("users", po::value<std::vector<std::string>>());
+        positional.add("users", -1);
+        shown.add_options()("json", po::bool_switch(), "print as JSON (docs/json.md)");
+    }
+
+    ExitCode run(const Context& ctx) const override
+    {
+        const bool named = ctx.options.count("users") > 0;
+        std::vector<std::string> users;
+        if (named) {
+            users = ctx.options["users"].as<std::vector<std::string>>();
+            // All names are checked before any is looked up.
+            for (const std::string& u : users)
+                require_valid_user_name(u);
+        } else {
+            users = ctx.store.users();
+        }
+
+        std::vector<Entry> entries;
+        entries.reserve(users.size());
+        ExitCode code = ExitCode::ok;
+        for (std::string& user : users) {
+            Entry e{std::move(user), std::nullopt, {}};
+            try {
+                e.state = ctx.store.load(e.user);
+                if (!e.state && named && code == ExitCode::ok)
+                    code = ExitCode::not_enrolled;
+            } catch (const StoreError& err) {
+                e.error = err.what();
+                code = ExitCode::failed;
+            }
+            entries.push_back(std::move(e));
+        }
+
+        const std::int64_t now = ctx.clock.now();
+        OutputBuffer out;
+        if (flag(ctx.options, "json")) {
+            print_json(out, entries, now);
+        } else {
+            print_table(out, entries, now);
+            if (named)
+                for (const Entry& e : entries)
+                    if (e.state)
+                        print_detail(out, e.user, *e.state, now);
+        }
+        out.flush();
+
+        // Reported after the output, one line each, as the exit code says.
+        for (const Entry& e : entries) {
+            if (!e.error.empty())
+                notice("cannot read the state of " + e.user + ": " + e.error);
+            else if (!e.state && named)
+                notice(e.user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+        }
+        if (entries.empty())
+            notice("no user has second-factor state in " + ctx.config.state_dir);
+        return code;
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Command> make_list_command() { return std::make_unique<ListCommand>(); }
+
+} // namespace twofactor::admin

@@ -1,0 +1,60 @@
+// unlock USER: ends a lockout and clears the failure count (SPEC §5), for
+// the admin who has checked that the failures were the user's own.
+#include "commands.hpp"
+
+#include "../output.hpp"
+
+namespace twofactor::admin {
+namespace {
+
+class UnlockCommand final : public Command {
+public:
+    const char* name() const override { return "unlock"; }
+    const char* synopsis() const override { return "USER"; }
+    const char* summary() const override { return "end USER's lockout and clear the failure count"; }
+
+    void declare(po::options_description& /*shown*/, po::options_description& hidden,
+                 po::positional_options_description& positional) const override
+    {
+        declare_user(hidden, positional);
+    }
+
+    ExitCode run(const Context& ctx) const override
+    {
+        const std::string user = required_user(ctx.options);
+        if (!ctx.store.load(user))
+            throw NotEnrolled(user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+
+        const std::int64_t now = ctx.clock.now();
+        bool found = false;
+        unsigned failures = 0;
+        std::int64_t locked_until = 0;
+        ctx.store.update(user, [&](std::optional<UserState>& state) {
+            if (!state)
+                return false;
+            found = true;
+            failures = state->failures;
+            locked_until = state->locked_until;
+            if (state->failures == 0 && state->locked_until == 0)
+                return false; // nothing to write
+            state->failures = 0;
+            state->locked_until = 0;
+            return true;
+        });
+        if (!found)
+            throw NotEnrolled(user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+        if (locked_until > now)
+            notice("unlocked " + user + " (was locked until " + format_time(locked_until) + ")");
+        else if (failures > 0)
+            notice("cleared " + std::to_string(failures) + " failed attempt(s) of " + user + "; it was not locked");
+        else
+            notice(user + " was not locked and had no failed attempts");
+        return ExitCode::ok;
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Command> make_unlock_command() { return std::make_unique<UnlockCommand>(); }
+
+} // namespace twofactor::admin

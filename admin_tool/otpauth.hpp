@@ -1,0 +1,27 @@
+// The otpauth:// URI that authenticator apps import (Google's "Key Uri
+// Format", SPEC §3). It carries the secret, so it is built in a wiping buffer
+// and only ever goes to standard output.
+#pragma once
+
+#include "secure_memory.hpp"
+#include "totp.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace twofactor::admin {
+
+// RFC 3986 percent-encoding: unreserved characters stay, every other byte
+// becomes %XX (a space is %20, never '+', which apps would show literally).
+std::string percent_encode(std::string_view text);
+
+// otpauth://totp/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
+// The issuer is repeated as a parameter because newer apps read it from
+// there and older ones from the label prefix.
+SecureChars otpauth_uri(std::string_view issuer, std::string_view account, const SecureBytes& secret,
+                        const TotpParams& params);
+
+// "SHA1", "SHA256", "SHA512": the spelling the URI format uses.
+const char* uri_algorithm(TotpAlgorithm algorithm);
+
+} // namespace twofactor::admin

@@ -1,0 +1,130 @@
+#include "system.hpp"
+
+#include "cli.hpp"
+
+#include <pwd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace twofactor::admin {
+
+bool system_user_exists(const std::string& user)
+{
+    std::vector<char> buffer(16 * 1024);
+    for (;;) {
+        passwd entry{};
+        passwd* found = nullptr;
+        const int rc = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+        if (rc == ERANGE && buffer.size() < (1u << 20)) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        // POSIX lets "not found" come back as 0 with no entry, or as one of
+        // these errors; anything else is a failed lookup, not an answer.
+        if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
+            return found != nullptr;
+        throw OperationFailed("cannot look up user '" + user + "': " + std::strerror(rc));
+    }
+}
+
+std::string host_name()
+{
+    char buffer[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buffer, sizeof buffer - 1) != 0 || buffer[0] == '\0')
+        return "twofactor";
+    return buffer;
+}
+
+std::string stdin_tty()
+{
+    char buffer[256] = {};
+    if (::ttyname_r(STDIN_FILENO, buffer, sizeof buffer) != 0)
+        return {};
+    return buffer;
+}
+
+namespace {
+
+// Restores the terminal's echo on scope exit, whatever happens.
+class EchoOff {
+public:
+    EchoOff()
+    {
+        if (::tcgetattr(STDIN_FILENO, &saved_) != 0)
+            return;
+        termios quiet = saved_;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    }
+    ~EchoOff()
+    {
+        if (active_) {
+            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+            // The newline the user typed was not echoed either.
+            if (::write(STDERR_FILENO, "\n", 1) < 0) {
+            }
+        }
+    }
+    EchoOff(const EchoOff&) = delete;
+    EchoOff& operator=(const EchoOff&) = delete;
+
+private:
+    termios saved_{};
+    bool active_ = false;
+};
+
+} // namespace
+
+std::optional<SecureChars> read_line(std::string_view prompt, Prompt when, bool hide)
+{
+    // A code is short; anything longer is kept only up to this and then
+    // fails to verify, without growing the buffer without bound.
+    constexpr std::size_t kMaxLine = 1024;
+    const bool tty = ::isatty(STDIN_FILENO) == 1;
+    if (tty || when == Prompt::always) {
+        std::string text(prompt);
+        if (!tty)
+            text += '\n';
+        if (::write(STDERR_FILENO, text.data(), text.size()) < 0) {
+            // Nowhere to prompt: still read the answer.
+        }
+    }
+    std::optional<EchoOff> echo_off;
+    if (tty && hide)
+        echo_off.emplace();
+
+    SecureChars line;
+    line.reserve(64);
+    bool any = false;
+    // One byte at a time, so nothing after the newline is consumed: a second
+    // read_line (another attempt) sees the next line.
+    for (;;) {
+        char c = 0;
+        const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (n == 0)
+            break;
+        any = true;
+        const bool end = c == '\n';
+        if (!end && line.size() < kMaxLine)
+            line.push_back(c);
+        wipe(&c, 1);
+        if (end)
+            return line;
+    }
+    if (!any)
+        return std::nullopt;
+    return line;
+}
+
+} // namespace twofactor::admin
