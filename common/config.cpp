@@ -123,6 +123,32 @@ const std::vector<Key>& keys()
              if (c.issuer.find(':') != std::string::npos)
                  fail(s, "must not contain ':'");
          }},
+        {"store",
+         [](Config& c, const Setting& s) {
+             const std::string& v = require_value(s);
+             if (v == "file")
+                 c.store = Config::Store::file;
+             else if (v == "postgresql")
+                 c.store = Config::Store::postgresql;
+             else
+                 fail(s, "expected file or postgresql, got '" + v + "'");
+         }},
+        {"pg_conninfo",
+         [](Config& c, const Setting& s) {
+             c.pg_conninfo = parse_string(s);
+             if (c.pg_conninfo.find("password") != std::string::npos)
+                 fail(s, "must not contain a password (use pg_password_file)");
+         }},
+        {"pg_password_file",
+         [](Config& c, const Setting& s) {
+             c.pg_password_file = parse_string(s);
+             if (c.pg_password_file.front() != '/')
+                 fail(s, "must be an absolute path");
+         }},
+        {"pg_timeout_seconds", [](Config& c, const Setting& s) { c.pg_timeout_seconds = parse_unsigned(s, 1, 60); }},
+        {"allow_user_status", [](Config& c, const Setting& s) { c.allow_user_status = parse_bool(s); }},
+        {"allow_user_new_codes", [](Config& c, const Setting& s) { c.allow_user_new_codes = parse_bool(s); }},
+        {"allow_user_enroll", [](Config& c, const Setting& s) { c.allow_user_enroll = parse_bool(s); }},
     };
     return list;
 }
@@ -265,6 +291,8 @@ Config load_config(const std::string& explicit_path, const std::vector<Setting>&
         apply_setting(config, s);
     if (config.no_totp && config.no_backup_codes)
         throw ConfigError("no_totp and no_backup_codes together leave no way to log in");
+    if (config.store == Config::Store::postgresql && config.pg_conninfo.empty())
+        throw ConfigError("store = postgresql needs pg_conninfo");
     return config;
 }
 

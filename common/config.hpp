@@ -35,6 +35,18 @@ struct Config {
     ScryptParams scrypt;
     TotpParams totp;
     std::string issuer; // empty: the host name
+
+    // Where state lives (SPEC §4; issue 9): the embedded file store or a
+    // PostgreSQL database shared by a fleet of hosts.
+    enum class Store { file, postgresql } store = Store::file;
+    std::string pg_conninfo;       // libpq connection string, without a password
+    std::string pg_password_file;  // root-only file holding the password
+    unsigned pg_timeout_seconds = 5;
+
+    // Self-service (the setuid `twofactor` command): what users may do themselves.
+    bool allow_user_status = true;
+    bool allow_user_new_codes = true;
+    bool allow_user_enroll = true;
 };
 
 // One setting from somewhere: "key=value" or a bare "key" (a boolean set to yes).
