@@ -1,0 +1,265 @@
+#include "authenticate.hpp"
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "conversation.hpp"
+#include "errors.hpp"
+#include "forward_pass.hpp"
+#include "messages.hpp"
+#include "pam_logger.hpp"
+#include "state_store.hpp"
+#include "verifier.hpp"
+
+#include <security/pam_ext.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace twofactor::pam {
+
+namespace {
+
+std::string item_string(pam_handle_t* pamh, int type)
+{
+    const void* item = nullptr;
+    if (pam_get_item(pamh, type, &item) != PAM_SUCCESS || item == nullptr)
+        return {};
+    return static_cast<const char*>(item);
+}
+
+// Everything one attempt needs, gathered once.
+struct Attempt {
+    pam_handle_t* pamh;
+    PamLogger& logger;
+    const Config& config;
+    LoginFields fields;
+    Conversation conversation;
+    SystemClock clock;
+
+    void decision(LogLevel level, std::string_view outcome, std::string_view method, std::string_view detail)
+    {
+        logger.log(level, decision_line(outcome, fields, method, detail));
+    }
+};
+
+// What the user typed, reduced to the code; `status` is PAM_SUCCESS or the
+// error to return without consulting the verifier.
+struct TypedCode {
+    int status = PAM_SUCCESS;
+    SecureChars code;
+};
+
+CodeShapes shapes_for(const Config& config, const std::optional<UserState>& state)
+{
+    CodeShapes shapes;
+    if (!state || !state->enrolled()) {
+        // No state: split as for a typical enrolled user, revealing nothing.
+        shapes.totp_digits = config.totp.digits;
+        shapes.backup_length = config.backup_code_length;
+        return shapes;
+    }
+    if (!config.no_totp && state->totp)
+        shapes.totp_digits = state->totp->params.digits;
+    if (!config.no_backup_codes && state->codes && state->codes->remaining() > 0)
+        shapes.backup_length = state->codes->length;
+    return shapes;
+}
+
+// Hands the password part of a forward_pass answer to the next module.
+int set_authtok(Attempt& a, const SecureChars& password)
+{
+    SecureChars terminated;
+    terminated.reserve(password.size() + 1); // one buffer, so no unwiped copy is left behind
+    terminated.insert(terminated.end(), password.begin(), password.end());
+    terminated.push_back('\0');
+    const int rc = pam_set_item(a.pamh, PAM_AUTHTOK, terminated.data());
+    if (rc != PAM_SUCCESS)
+        a.decision(LogLevel::error, "error", "-", "reason=set_authtok_failed");
+    return rc;
+}
+
+TypedCode ask_for_code(Attempt& a, const std::optional<UserState>& state)
+{
+    TypedCode typed;
+    const bool forward = a.config.forward_pass;
+    // An admin's own prompt= wins; the stock prompt would mislead here.
+    const std::string prompt
+        = forward && a.config.prompt == Config{}.prompt ? std::string(kForwardPassPrompt) : a.config.prompt;
+    // The forward_pass answer holds a password: never echoed.
+    Answer answer = a.conversation.ask(prompt, a.config.echo_code && !forward);
+
+    switch (answer.status) {
+    case AnswerStatus::conversation_error:
+    case AnswerStatus::no_answer:
+        a.decision(LogLevel::notice, "error", "-",
+                   answer.status == AnswerStatus::no_answer ? "reason=no_answer" : "reason=conversation_failed");
+        typed.status = PAM_CONV_ERR;
+        return typed;
+    case AnswerStatus::too_long:
+        // A failed attempt like any other wrong code: the verifier counts it
+        // toward the lockout (and reports an existing lockout).
+        a.logger.log(LogLevel::debug, "answer longer than " + std::to_string(kMaxAnswerBytes) + " bytes");
+        return typed;
+    case AnswerStatus::ok:
+        break;
+    }
+    if (!forward) {
+        typed.code = std::move(answer.text);
+        return typed;
+    }
+    SplitAnswer split = split_forward_pass(view(answer.text), shapes_for(a.config, state));
+    // Set even if the code turns out wrong, so the next module checks the
+    // password as usual and the outcome does not tell which factor failed.
+    typed.status = set_authtok(a, split.password);
+    typed.code = std::move(split.code);
+    return typed;
+}
+
+std::string seconds_left(std::int64_t until, std::int64_t now)
+{
+    return "seconds_left=" + std::to_string(until > now ? until - now : 0);
+}
+
+int report(Attempt& a, const VerifyResult& r)
+{
+    const std::int64_t now = a.clock.now();
+    switch (r.verdict) {
+    case Verdict::accepted: {
+        const Method method = r.method.value_or(Method::totp);
+        std::string detail;
+        if (method == Method::backup_code) {
+            detail = "codes_remaining=" + std::to_string(r.codes_remaining) + " codes_total="
+                + std::to_string(r.codes_total);
+            for (const std::string& text :
+                 backup_code_messages(r.codes_remaining, r.codes_total, a.config.warn_remaining))
+                if (!a.conversation.info(text))
+                    a.logger.log(LogLevel::warning, "could not show the remaining-codes message");
+        }
+        a.decision(LogLevel::info, "accepted", to_string(method), detail);
+        return PAM_SUCCESS;
+    }
+    case Verdict::wrong_code:
+        if (r.lockout_started) {
+            // This failure was the last one allowed: tell the user now, and
+            // PAM_MAXTRIES so the application stops asking.
+            a.conversation.error(lockout_message(r.locked_until, now));
+            a.decision(LogLevel::warning, "locked_out", "-",
+                       "reason=too_many_failures lockout=started " + seconds_left(r.locked_until, now));
+            return fail(a.pamh, PAM_MAXTRIES);
+        }
+        a.decision(LogLevel::notice, "denied", r.replayed ? "totp" : "-",
+                   r.replayed ? "reason=replayed_code" : "reason=wrong_code");
+        return fail(a.pamh, PAM_AUTH_ERR);
+    case Verdict::locked_out:
+        a.conversation.error(lockout_message(r.locked_until, now));
+        a.decision(LogLevel::warning, "locked_out", "-", "reason=locked " + seconds_left(r.locked_until, now));
+        return fail(a.pamh, PAM_MAXTRIES);
+    case Verdict::not_enrolled:
+        // The state went away between our check and the verifier's.
+        if (a.config.nullok) {
+            a.decision(LogLevel::info, "ignored", "-", "reason=not_enrolled nullok");
+            return PAM_IGNORE;
+        }
+        a.decision(LogLevel::notice, "denied", "-", "reason=not_enrolled");
+        return fail(a.pamh, PAM_AUTH_ERR);
+    }
+    return fail(a.pamh, PAM_SERVICE_ERR);
+}
+
+// Runs `step`, mapping the core's exceptions to PAM codes and log lines.
+// Anything else propagates to pam_entry.cpp's catch-all.
+template <typename Step>
+int guarded(Attempt& a, Step&& step)
+{
+    try {
+        return step();
+    } catch (const InvalidUserName& e) {
+        a.decision(LogLevel::notice, "error", "-", std::string("reason=invalid_user_name: ") + e.what());
+        return fail(a.pamh, PAM_USER_UNKNOWN);
+    } catch (const StoreError& e) {
+        // Fail closed: an unsafe or unreadable state file never lets anyone in.
+        a.decision(LogLevel::error, "error", "-", std::string("reason=state_unavailable: ") + e.what());
+        return fail(a.pamh, PAM_AUTHINFO_UNAVAIL);
+    } catch (const CryptoError& e) {
+        a.decision(LogLevel::error, "error", "-", std::string("reason=crypto_failure: ") + e.what());
+        return fail(a.pamh, PAM_SERVICE_ERR);
+    }
+}
+
+int run(Attempt& a)
+{
+    FileStateStore store(a.config.state_dir);
+    std::optional<UserState> state;
+    // Read before prompting: nullok must not prompt, forward_pass needs the
+    // code shapes, and a state we cannot read is not worth a typed code.
+    if (const int rc = guarded(a, [&] {
+            state = store.load(a.fields.user);
+            return PAM_SUCCESS;
+        });
+        rc != PAM_SUCCESS)
+        return rc;
+
+    if (!(state && state->enrolled()) && a.config.nullok) {
+        a.decision(LogLevel::info, "ignored", "-", "reason=not_enrolled nullok");
+        return PAM_IGNORE;
+    }
+    // Without nullok an unenrolled user is prompted like anyone else, so the
+    // prompts do not tell who is enrolled; the verifier then says not_enrolled.
+    TypedCode typed = ask_for_code(a, state);
+    state.reset(); // holds the TOTP secret: wiped now, not at return
+    if (typed.status != PAM_SUCCESS)
+        return fail(a.pamh, typed.status);
+
+    Verifier verifier(store, VerifyPolicy::from(a.config), a.clock);
+    const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty};
+    return guarded(a, [&] { return report(a, verifier.verify(a.fields.user, view(typed.code), context)); });
+}
+
+} // namespace
+
+int fail(pam_handle_t* pamh, int status) noexcept
+{
+    pam_fail_delay(pamh, kFailDelayMicroseconds);
+    return status;
+}
+
+int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
+{
+    PamLogger logger(pamh);
+    std::vector<std::string> arguments;
+    for (int i = 0; i < argc && argv != nullptr; ++i)
+        if (argv[i] != nullptr)
+            arguments.emplace_back(argv[i]);
+    Config config;
+    try {
+        config = load_config_from_arguments(arguments);
+    } catch (const ConfigError& e) {
+        logger.log(LogLevel::error, std::string("configuration error: ") + e.what());
+        return fail(pamh, PAM_SERVICE_ERR);
+    }
+    logger.set_debug(config.debug);
+
+    const char* user = nullptr;
+    const int user_rc = pam_get_user(pamh, &user, nullptr);
+    if (user_rc == PAM_CONV_AGAIN)
+        return PAM_INCOMPLETE; // the application will call us again
+    if (user_rc != PAM_SUCCESS || user == nullptr || *user == '\0') {
+        logger.log(LogLevel::notice, "error user=- reason=no_user_name");
+        return fail(pamh, user_rc == PAM_CONV_ERR ? PAM_CONV_ERR : PAM_USER_UNKNOWN);
+    }
+
+    Attempt attempt{pamh,
+                    logger,
+                    config,
+                    LoginFields{user, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST),
+                                item_string(pamh, PAM_TTY)},
+                    Conversation(pamh, (flags & PAM_SILENT) != 0),
+                    SystemClock{}};
+    logger.log(LogLevel::debug, "state_dir=" + log_field(config.state_dir) + " window=" + std::to_string(config.window)
+                                    + " nullok=" + (config.nullok ? "yes" : "no")
+                                    + " forward_pass=" + (config.forward_pass ? "yes" : "no"));
+    return run(attempt);
+}
+
+} // namespace twofactor::pam
