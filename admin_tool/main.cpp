@@ -7,12 +7,14 @@
 #include "output.hpp"
 
 #include "errors.hpp"
+#include "store_factory.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -199,9 +201,9 @@ ExitCode run(int argc, char** argv, std::string& hint)
     const Config config = load_config(config_path, overrides(inv));
     refuse_non_root_on_system_state(config);
 
-    FileStateStore store(config.state_dir);
+    const std::unique_ptr<StateStore> store = open_state_store(config);
     const SystemClock clock;
-    return inv.command->run(Context{inv.options, config, store, clock});
+    return inv.command->run(Context{inv.options, config, *store, clock});
 }
 
 int fail(ExitCode code, const std::string& message)

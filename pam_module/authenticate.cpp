@@ -8,10 +8,12 @@
 #include "messages.hpp"
 #include "pam_logger.hpp"
 #include "state_store.hpp"
+#include "store_factory.hpp"
 #include "verifier.hpp"
 
 #include <security/pam_ext.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -184,17 +186,21 @@ int guarded(Attempt& a, Step&& step)
     } catch (const CryptoError& e) {
         a.decision(LogLevel::error, "error", "-", std::string("reason=crypto_failure: ") + e.what());
         return fail(a.pamh, PAM_SERVICE_ERR);
+    } catch (const ConfigError& e) {
+        a.decision(LogLevel::error, "error", "-", std::string("reason=bad_configuration: ") + e.what());
+        return fail(a.pamh, PAM_SERVICE_ERR);
     }
 }
 
 int run(Attempt& a)
 {
-    FileStateStore store(a.config.state_dir);
+    std::unique_ptr<StateStore> store;
     std::optional<UserState> state;
     // Read before prompting: nullok must not prompt, forward_pass needs the
     // code shapes, and a state we cannot read is not worth a typed code.
     if (const int rc = guarded(a, [&] {
-            state = store.load(a.fields.user);
+            store = open_state_store(a.config);
+            state = store->load(a.fields.user);
             return PAM_SUCCESS;
         });
         rc != PAM_SUCCESS)
@@ -211,7 +217,7 @@ int run(Attempt& a)
     if (typed.status != PAM_SUCCESS)
         return fail(a.pamh, typed.status);
 
-    Verifier verifier(store, VerifyPolicy::from(a.config), a.clock);
+    Verifier verifier(*store, VerifyPolicy::from(a.config), a.clock);
     const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty};
     return guarded(a, [&] { return report(a, verifier.verify(a.fields.user, view(typed.code), context)); });
 }
