@@ -262,7 +262,9 @@ void exactly_once_under_concurrency(void** /*state*/)
             if (pid == 0) {
                 ::close(go[1]);
                 char c;
-                (void)::read(go[0], &c, 1); // all start together
+                // All start together: the parent's close gives every child EOF at once.
+                if (::read(go[0], &c, 1) < 0)
+                    ::_exit(2);
                 try {
                     FileStateStore child_store(dir.path);
                     FixedClock clock(1700000000 + round);
