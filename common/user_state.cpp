@@ -15,6 +15,11 @@ namespace {
 
 constexpr std::size_t kMaxLineBytes = 1024;
 constexpr std::size_t kMaxFieldBytes = 256;
+// A text field holds at most this many bytes: every byte may be written as
+// %XX, and the written field must stay within kMaxFieldBytes. The writer
+// truncates longer values; the parser refuses them, so that whatever parses
+// is written back unchanged.
+constexpr std::size_t kMaxTextBytes = kMaxFieldBytes / 3;
 constexpr std::size_t kMaxSecretBytes = 128;
 constexpr std::size_t kMinSecretBytes = 10;
 constexpr std::string_view kMagic = "twofactor-state";
@@ -41,8 +46,8 @@ bool literal_ok(unsigned char c)
 
 std::string encode_field(std::string_view value)
 {
-    if (value.size() > kMaxFieldBytes / 3)
-        value = value.substr(0, kMaxFieldBytes / 3);
+    if (value.size() > kMaxTextBytes)
+        value = value.substr(0, kMaxTextBytes);
     if (value.empty())
         return "-";
     if (value == "-")
@@ -234,6 +239,8 @@ private:
                 fail(StateErrc::bad_value, "character in text field");
             }
         }
+        if (out.size() > kMaxTextBytes)
+            fail(StateErrc::field_too_long, "text field");
         return out;
     }
 

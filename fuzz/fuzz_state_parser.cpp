@@ -1,0 +1,55 @@
+// libFuzzer target: the state-file parser. Any input either parses or is
+// refused with a StateFormatError (any other exception, a crash or a
+// sanitizer report is a bug); what parses must keep the documented ranges
+// and survive serialize -> parse unchanged, and serializing that again must
+// give the same bytes.
+#include "errors.hpp"
+#include "fuzz_support.hpp"
+#include "user_state.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+using namespace twofactor;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    UserState parsed;
+    try {
+        parsed = parse_user_state(text);
+    } catch (const StateFormatError&) {
+        return 0; // refused: the normal outcome for junk
+    }
+
+    // What docs/state-format.md promises about anything that parses.
+    FUZZ_CHECK(!parsed.user.empty() && parsed.failures <= 1000000);
+    if (parsed.totp) {
+        FUZZ_CHECK(parsed.totp->secret.size() >= 10 && parsed.totp->secret.size() <= 128);
+        FUZZ_CHECK(parsed.totp->params.digits >= 6 && parsed.totp->params.digits <= 8);
+        FUZZ_CHECK(parsed.totp->params.period >= 1 && parsed.totp->params.period <= 3600);
+    }
+    if (parsed.codes) {
+        const BackupCodeSet& c = *parsed.codes;
+        FUZZ_CHECK(c.slots.size() >= 1 && c.slots.size() <= kMaxBackupCodes);
+        FUZZ_CHECK(c.length >= kMinBackupCodeLength && c.length <= kMaxBackupCodeLength);
+        FUZZ_CHECK(c.params.log2_n >= 10 && c.params.log2_n <= 20 && c.params.r >= 1 && c.params.r <= 32
+                   && c.params.p >= 1 && c.params.p <= 16);
+    }
+
+    const SecureChars written = serialize_user_state(parsed);
+    FUZZ_CHECK(written.size() <= kMaxStateBytes);
+    UserState reread;
+    try {
+        reread = parse_user_state(view(written));
+    } catch (const StateFormatError& e) {
+        // The writer produced a file its own parser refuses: a user whose
+        // state is rewritten would be locked out of the second factor.
+        std::fprintf(stderr, "serialized state does not parse: %s\n", e.what());
+        std::abort();
+    }
+    FUZZ_CHECK(fuzz::same_state(parsed, reread));
+    FUZZ_CHECK(serialize_user_state(reread) == written);
+    return 0;
+}
