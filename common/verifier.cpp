@@ -25,6 +25,8 @@ VerifyPolicy VerifyPolicy::from(const Config& config)
     p.lockout_seconds = config.lockout_seconds;
     p.totp = !config.no_totp;
     p.backup_codes = !config.no_backup_codes;
+    p.decoy_kdf = config.scrypt;
+    p.decoy_code_length = config.backup_code_length;
     return p;
 }
 
@@ -39,6 +41,17 @@ std::string_view trim_code(std::string_view typed)
 }
 
 namespace {
+
+// One throwaway KDF evaluation at the configured cost, under a random salt.
+void run_decoy_kdf(const VerifyPolicy& policy, std::string_view typed)
+{
+    if (!policy.decoy_kdf)
+        return;
+    if (const auto normalized = normalize_backup_code(typed, policy.decoy_code_length)) {
+        const SecureBytes salt = random_bytes(kSaltLength);
+        (void)scrypt_derive(view(*normalized), salt.data(), salt.size(), *policy.decoy_kdf);
+    }
+}
 
 bool is_locked(const UserState& state, std::int64_t now) { return state.locked_until != 0 && now < state.locked_until; }
 
@@ -128,8 +141,10 @@ VerifyResult Verifier::verify(const std::string& user, std::string_view typed, c
     // Outside the lock: read a snapshot and run the KDF, so simultaneous
     // logins never queue behind each other's scrypt.
     const std::optional<UserState> snapshot = store_.load(user);
-    if (!snapshot || !snapshot->enrolled())
+    if (!snapshot || !snapshot->enrolled()) {
+        run_decoy_kdf(policy_, typed);
         return VerifyResult{Verdict::not_enrolled, {}, 0, 0, 0, false, false};
+    }
     if (is_locked(*snapshot, now))
         return VerifyResult{Verdict::locked_out, {}, 0, 0, snapshot->locked_until, false, false};
 
@@ -137,6 +152,8 @@ VerifyResult Verifier::verify(const std::string& user, std::string_view typed, c
     if (policy_.backup_codes && snapshot->codes && snapshot->codes->remaining() > 0) {
         if (const auto normalized = normalize_backup_code(typed, snapshot->codes->length))
             derived = derive_backup_code(*snapshot->codes, *normalized);
+    } else {
+        run_decoy_kdf(policy_, typed);
     }
 
     VerifyResult result;

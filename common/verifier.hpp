@@ -47,6 +47,11 @@ struct VerifyPolicy {
     unsigned lockout_seconds = 300;
     bool totp = true;
     bool backup_codes = true;
+    // When set, a backup-shaped code typed for a user with no codes to check
+    // (not enrolled, codes-only off, none left) still costs one KDF at these
+    // parameters, so the response time does not tell who has codes.
+    std::optional<ScryptParams> decoy_kdf;
+    unsigned decoy_code_length = 8;
 
     static VerifyPolicy from(const Config& config);
 };

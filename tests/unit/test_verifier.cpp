@@ -3,6 +3,7 @@
 // KDF and the lock.
 #include "backup_codes.hpp"
 #include "clock.hpp"
+#include "config.hpp"
 #include "errors.hpp"
 #include "state_store.hpp"
 #include "store_fixture.hpp"
@@ -192,6 +193,30 @@ void last_code_and_whitespace(void** /*state*/)
     assert_int_equal(scrypt_evaluations(), before);
 }
 
+// With the decoy on (as VerifyPolicy::from sets it), a user without codes
+// costs one KDF for a backup-shaped input, like a user with codes.
+void decoy_kdf_hides_who_has_codes(void** /*state*/)
+{
+    Fixture f;
+    f.policy = VerifyPolicy::from(Config{});
+    f.policy.decoy_kdf = kFast;
+    f.store.update("totponly", [&](std::optional<UserState>& st) {
+        st = UserState{};
+        st->totp = TotpState{f.secret, TotpParams{}, kNow, std::nullopt};
+        return true;
+    });
+    for (const char* user : {"alice", "nobody-here", "totponly"}) {
+        const auto before = scrypt_evaluations();
+        (void)f.verify("WRONGCDE", user);
+        if (scrypt_evaluations() - before != 1)
+            fail_msg("%s: %llu KDF evaluations", user,
+                     static_cast<unsigned long long>(scrypt_evaluations() - before));
+    }
+    const auto before = scrypt_evaluations();
+    (void)f.verify("123456", "nobody-here"); // not backup-shaped: no KDF for anyone
+    assert_int_equal(scrypt_evaluations(), before);
+}
+
 } // namespace
 
 int main()
@@ -209,6 +234,7 @@ int main()
         cmocka_unit_test(wrong_code_costs_one_kdf_like_a_right_one),
         cmocka_unit_test(set_replaced_between_kdf_and_lock),
         cmocka_unit_test(last_code_and_whitespace),
+        cmocka_unit_test(decoy_kdf_hides_who_has_codes),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
