@@ -4,6 +4,8 @@
 // code, so a command only says what went wrong, never how to exit.
 #pragma once
 
+#include "operation_failed.hpp"
+
 #include "clock.hpp"
 #include "config.hpp"
 #include "state_store.hpp"
@@ -36,13 +38,6 @@ public:
 
 // The user has no state (or not the method asked about), or no account.
 class NotEnrolled : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// The operation was attempted and refused or failed: wrong code, lockout,
-// an existing secret without --force, output that could not be written.
-class OperationFailed : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };

@@ -133,7 +133,7 @@ void print_overview(const std::vector<std::unique_ptr<Command>>& commands)
                  "Manage the TOTP secrets and one-time backup codes of pam_twofactor.\n\nCommands:\n";
     for (const auto& c : commands) {
         std::cout << "  ";
-        std::cout.width(8);
+        std::cout.width(12);
         std::cout << std::left << c->name() << c->summary() << "\n";
     }
     std::cout << "\n" << global_options() << "\n"

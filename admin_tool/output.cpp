@@ -1,6 +1,6 @@
 #include "output.hpp"
 
-#include "cli.hpp"
+#include "operation_failed.hpp"
 
 #include <unistd.h>
 
@@ -70,9 +70,15 @@ std::string printable(std::string_view text)
     return out;
 }
 
+namespace {
+const char* program_name = "twofactor-admin";
+} // namespace
+
+void set_program_name(const char* name) { program_name = name; }
+
 void notice(std::string_view text)
 {
-    const std::string line = "twofactor-admin: " + printable(text) + "\n";
+    const std::string line = std::string(program_name) + ": " + printable(text) + "\n";
     std::size_t done = 0;
     while (done < line.size()) {
         const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);

@@ -1,7 +1,8 @@
-// Everything twofactor-admin prints on standard output goes through an
-// OutputBuffer: a wiping buffer written with write(2), so a printed secret or
-// backup code is never copied into stdio's or iostream's buffers, which
-// nobody wipes. Also the text helpers every command's output shares.
+// Everything twofactor-admin and twofactor(1) print on standard output goes
+// through an OutputBuffer: a wiping buffer written with write(2), so a
+// printed secret or backup code is never copied into stdio's or iostream's
+// buffers, which nobody wipes. Also the text helpers every command's output
+// shares.
 #pragma once
 
 #include "secure_memory.hpp"
@@ -35,9 +36,13 @@ private:
     SecureChars data_;
 };
 
-// Writes one line to standard error ("twofactor-admin: TEXT"), with control
-// and non-ASCII bytes replaced, so no message can drive the terminal.
+// Writes one line to standard error ("PROGRAM: TEXT"), with control and
+// non-ASCII bytes replaced, so no message can drive the terminal.
 void notice(std::string_view text);
+
+// The PROGRAM of notice(): "twofactor-admin" unless a tool sets its own name
+// (a string literal) once at start.
+void set_program_name(const char* name);
 
 // Replaces control bytes and bytes >= 0x7f with '?': state files carry
 // service, remote host and tty strings from PAM, which an attacker can

@@ -1,6 +1,6 @@
 #include "qr.hpp"
 
-#include "cli.hpp"
+#include "operation_failed.hpp"
 
 #include <qrencode.h>
 

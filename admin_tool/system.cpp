@@ -1,6 +1,6 @@
 #include "system.hpp"
 
-#include "cli.hpp"
+#include "operation_failed.hpp"
 
 #include <pwd.h>
 #include <termios.h>
@@ -87,6 +87,12 @@ std::optional<SecureChars> read_line(std::string_view prompt, Prompt when, bool 
     // fails to verify, without growing the buffer without bound.
     constexpr std::size_t kMaxLine = 1024;
     const bool tty = ::isatty(STDIN_FILENO) == 1;
+    // Echo goes off before the prompt appears: switching it (TCSAFLUSH)
+    // discards input not yet read, so an answer typed, or sent by a program,
+    // as soon as the prompt shows would otherwise be echoed and then lost.
+    std::optional<EchoOff> echo_off;
+    if (tty && hide)
+        echo_off.emplace();
     if (tty || when == Prompt::always) {
         std::string text(prompt);
         if (!tty)
@@ -95,9 +101,6 @@ std::optional<SecureChars> read_line(std::string_view prompt, Prompt when, bool 
             // Nowhere to prompt: still read the answer.
         }
     }
-    std::optional<EchoOff> echo_off;
-    if (tty && hide)
-        echo_off.emplace();
 
     SecureChars line;
     line.reserve(64);

@@ -36,6 +36,11 @@ public:
 
     // Names of all users with state, sorted.
     virtual std::vector<std::string> users() = 0;
+
+    // The caller is about to wait (the module, for the user to type a code):
+    // let go of what the next call can take again, such as a database
+    // connection, so a fleet of prompts does not hold the server's slots.
+    virtual void idle() noexcept {}
 };
 
 class FileStateStore final : public StateStore {

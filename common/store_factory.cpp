@@ -1,6 +1,7 @@
 #include "store_factory.hpp"
 
 #include "errors.hpp"
+#include "pg_state_store.hpp"
 
 namespace twofactor {
 
@@ -10,7 +11,7 @@ std::unique_ptr<StateStore> open_state_store(const Config& config)
     case Config::Store::file:
         return std::make_unique<FileStateStore>(config.state_dir);
     case Config::Store::postgresql:
-        throw ConfigError("store = postgresql: not available in this build");
+        return std::make_unique<PgStateStore>(config);
     }
     throw ConfigError("unknown store");
 }

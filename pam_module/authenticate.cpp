@@ -212,6 +212,7 @@ int run(Attempt& a)
     }
     // Without nullok an unenrolled user is prompted like anyone else, so the
     // prompts do not tell who is enrolled; the verifier then says not_enrolled.
+    store->idle(); // no database connection held while the user types
     TypedCode typed = ask_for_code(a, state);
     state.reset(); // holds the TOTP secret: wiped now, not at return
     if (typed.status != PAM_SUCCESS)

@@ -1,0 +1,154 @@
+// One libpq connection with a deadline on every wait, for PgStateStore and
+// the schema migrations. Every failure becomes a StoreError (StoreErrc::io
+// unless said otherwise) with one line of text and no secret in it: libpq's
+// multi-line messages are flattened, and only a server error's SQLSTATE and
+// primary message are kept (its DETAIL can quote a failing row).
+#pragma once
+
+#include "errors.hpp"
+#include "secure_memory.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace twofactor {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+struct PgSettings {
+    std::string conninfo;      // libpq keyword/value string or URI, without a password
+    std::string password_file; // empty: no password (peer, cert, trust)
+    unsigned timeout_seconds = 5;
+    std::string application_name = "twofactor";
+};
+
+// A server error: the SQLSTATE lets callers tell "schema missing" (42P01)
+// from "statement timeout" (57014) and the rest.
+class PgError : public StoreError {
+public:
+    PgError(std::string sqlstate, const std::string& message)
+        : StoreError(StoreErrc::io, message), sqlstate_(std::move(sqlstate))
+    {
+    }
+    const std::string& sqlstate() const { return sqlstate_; }
+
+private:
+    std::string sqlstate_;
+};
+
+// Query parameters, all in text format. Values live as long as the Params.
+class PgParams {
+public:
+    PgParams& add(std::string_view text);
+    PgParams& add(const std::string& text) { return add(std::string_view(text)); }
+    PgParams& add(const char* text) { return add(std::string_view(text)); }
+    PgParams& add(std::int64_t number);
+    PgParams& add_null();
+    PgParams& add_secret(const SecureChars& text); // copied into a wiping buffer
+
+    std::size_t size() const { return values_.size(); }
+    const char* const* values() const { return values_.data(); }
+
+private:
+    std::deque<std::string> text_;
+    std::deque<SecureChars> secret_;
+    std::vector<const char*> values_;
+};
+
+// Owns a PGresult; every value is wiped before the result is freed (a row
+// can carry a TOTP secret). Accessors check the shape and throw
+// StoreError(corrupt) for what the schema does not allow.
+class PgResult {
+public:
+    explicit PgResult(pg_result* result) : result_(result) {}
+    ~PgResult();
+    PgResult(PgResult&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+    PgResult& operator=(PgResult&&) = delete;
+    PgResult(const PgResult&) = delete;
+    PgResult& operator=(const PgResult&) = delete;
+
+    int rows() const;
+    int affected() const; // rows changed by INSERT / UPDATE / DELETE
+    std::string_view command_status() const; // "COMMIT", "UPDATE 1", ...
+    bool is_null(int row, int column) const;
+    std::string_view text(int row, int column) const; // "" for NULL
+    std::int64_t integer(int row, int column, std::int64_t min, std::int64_t max) const;
+
+private:
+    pg_result* result_;
+};
+
+class PgConnection {
+public:
+    // Parses the conninfo; throws ConfigError if it is malformed or names a
+    // password or a libpq service (read from the caller's $HOME).
+    explicit PgConnection(PgSettings settings);
+    ~PgConnection();
+    PgConnection(const PgConnection&) = delete;
+    PgConnection& operator=(const PgConnection&) = delete;
+
+    const PgSettings& settings() const { return settings_; }
+    Deadline deadline() const;
+
+    // Connects unless a live connection is open; true if it made a new one.
+    // A connection the server has closed since the last call (a restart
+    // while the user typed a code) is noticed here and replaced.
+    bool open();
+    bool is_open() const { return conn_ != nullptr; }
+    // Closes the connection; an open transaction is rolled back by the server.
+    void close() noexcept;
+
+    // Runs one statement (or, without parameters, a script) and waits at most
+    // until `deadline`. On a timeout or a broken connection the connection is
+    // closed, so nothing half-done is reused.
+    PgResult exec(const char* sql, const PgParams& params, Deadline deadline);
+    PgResult exec(const char* sql, Deadline deadline) { return exec(sql, PgParams{}, deadline); }
+
+    // Server WARNINGs received so far on this connection (notices are
+    // otherwise dropped: libpq would print them on the host's stderr).
+    unsigned warnings() const { return warnings_; }
+    void note_warning() { ++warnings_; } // for the notice receiver
+
+private:
+    [[noreturn]] void connection_failed(const std::string& what);
+    void flush(Deadline deadline);
+    void wait_for(short events, Deadline deadline);
+
+    PgSettings settings_;
+    std::vector<std::pair<std::string, std::string>> parameters_; // from the conninfo
+    pg_conn* conn_ = nullptr;
+    unsigned warnings_ = 0;
+};
+
+// BEGIN ... COMMIT; the destructor rolls back what was not committed (or
+// closes the connection if even that fails). A COMMIT that gets no answer
+// leaves the outcome unknown: the error says so, and the caller must treat
+// the change as possibly made (a login is denied; a code may be spent).
+class PgTransaction {
+public:
+    PgTransaction(PgConnection& connection, Deadline deadline);
+    ~PgTransaction();
+    PgTransaction(const PgTransaction&) = delete;
+    PgTransaction& operator=(const PgTransaction&) = delete;
+
+    void commit();
+
+private:
+    PgConnection& connection_;
+    Deadline deadline_;
+    bool active_ = false;
+};
+
+// Flattens libpq text to one printable line of bounded length.
+std::string one_line(std::string_view text);
+
+} // namespace twofactor

@@ -1,0 +1,208 @@
+#include "pg_schema.hpp"
+
+#include <string>
+
+namespace twofactor {
+
+namespace {
+
+// Serialises db-init / db-migrate runs against each other (any constant;
+// "2fa" in ASCII).
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(3302977)";
+
+struct Migration {
+    int version;
+    const char* description;
+    const char* sql;
+};
+
+// Append only: a released migration is never edited, a change is a new entry.
+// Times are Unix seconds (bigint), as in the state file, so a state moves
+// between the stores unchanged. Text from PAM (service, rhost, tty) is stored
+// percent-encoded (bytes other than printable ASCII, and '%', as %XX), so any
+// byte string fits whatever the database encoding.
+constexpr Migration kMigrations[] = {
+    {1, "users, TOTP secrets, code sets, codes, last logins, audit log", R"SQL(
+CREATE TABLE twofactor.users (
+    user_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name         text NOT NULL UNIQUE
+                 CHECK (octet_length(name) <= 64 AND name ~ '^[A-Za-z0-9_][A-Za-z0-9_.@-]*[$]?$'),
+    failures     integer NOT NULL DEFAULT 0 CHECK (failures BETWEEN 0 AND 1000000),
+    locked_until bigint NOT NULL DEFAULT 0,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE twofactor.users IS
+    'One row per user with second-factor state; the row lock serialises every change to that user.';
+COMMENT ON COLUMN twofactor.users.failures IS 'Consecutive failed codes (lockout counter).';
+COMMENT ON COLUMN twofactor.users.locked_until IS 'Unix time the lockout ends; 0 when not locked.';
+
+CREATE TABLE twofactor.totp_secrets (
+    user_id       bigint PRIMARY KEY REFERENCES twofactor.users ON DELETE CASCADE,
+    algorithm     text NOT NULL CHECK (algorithm IN ('sha1', 'sha256', 'sha512')),
+    digits        smallint NOT NULL CHECK (digits BETWEEN 6 AND 8),
+    period        integer NOT NULL CHECK (period BETWEEN 1 AND 3600),
+    secret_base32 text NOT NULL CHECK (secret_base32 ~ '^[A-Z2-7]{16,205}$'),
+    enrolled_at   bigint NOT NULL,
+    last_step     bigint CHECK (last_step >= 0)
+);
+COMMENT ON COLUMN twofactor.totp_secrets.secret_base32 IS
+    'The TOTP key in clear (base32), as in a state file: whoever can read this column can make codes.';
+COMMENT ON COLUMN twofactor.totp_secrets.last_step IS
+    'Last accepted time step: codes for this step or earlier are refused (replay).';
+
+CREATE TABLE twofactor.last_logins (
+    user_id bigint PRIMARY KEY REFERENCES twofactor.users ON DELETE CASCADE,
+    at      bigint NOT NULL,
+    method  text NOT NULL CHECK (method IN ('totp', 'backup_code')),
+    service text NOT NULL,
+    rhost   text NOT NULL,
+    tty     text NOT NULL
+);
+
+CREATE TABLE twofactor.code_sets (
+    set_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id       bigint NOT NULL UNIQUE REFERENCES twofactor.users ON DELETE CASCADE,
+    issued_at     bigint NOT NULL,
+    code_length   smallint NOT NULL CHECK (code_length BETWEEN 8 AND 16),
+    scrypt_log2_n smallint NOT NULL CHECK (scrypt_log2_n BETWEEN 10 AND 20),
+    scrypt_r      integer NOT NULL CHECK (scrypt_r BETWEEN 1 AND 32),
+    scrypt_p      integer NOT NULL CHECK (scrypt_p BETWEEN 1 AND 16),
+    salt          bytea NOT NULL CHECK (octet_length(salt) = 16),
+    code_count    smallint NOT NULL CHECK (code_count BETWEEN 1 AND 100)
+);
+COMMENT ON TABLE twofactor.code_sets IS 'The current backup-code set of a user (a new set replaces it).';
+
+CREATE TABLE twofactor.codes (
+    set_id  bigint NOT NULL REFERENCES twofactor.code_sets ON DELETE CASCADE,
+    slot    smallint NOT NULL CHECK (slot BETWEEN 0 AND 99),
+    hash    bytea NOT NULL CHECK (octet_length(hash) = 32),
+    used_at bigint,
+    service text,
+    rhost   text,
+    tty     text,
+    PRIMARY KEY (set_id, slot),
+    CHECK ((used_at IS NULL) = (service IS NULL) AND (used_at IS NULL) = (rhost IS NULL)
+           AND (used_at IS NULL) = (tty IS NULL))
+);
+COMMENT ON COLUMN twofactor.codes.hash IS 'scrypt(code, code_sets.salt); the code itself is never stored.';
+COMMENT ON COLUMN twofactor.codes.used_at IS
+    'Unix time of use, NULL while unused. Set only by UPDATE ... WHERE used_at IS NULL.';
+
+CREATE TABLE twofactor.audit_log (
+    audit_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_name   text NOT NULL,
+    at          bigint NOT NULL,
+    method      text NOT NULL CHECK (method IN ('totp', 'backup_code')),
+    set_id      bigint,
+    slot        smallint,
+    totp_step   bigint,
+    service     text NOT NULL,
+    rhost       text NOT NULL,
+    tty         text NOT NULL,
+    client_host text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE twofactor.audit_log IS
+    'Every accepted code (backup code spent, TOTP step accepted), with the host that accepted it. Append only.';
+CREATE INDEX audit_log_user_at ON twofactor.audit_log (user_name, at);
+)SQL"},
+};
+
+constexpr int kLatest = kMigrations[sizeof kMigrations / sizeof kMigrations[0] - 1].version;
+
+bool schema_missing(const PgError& e)
+{
+    return e.sqlstate() == "42P01" || e.sqlstate() == "3F000"; // undefined table / schema
+}
+
+std::optional<int> read_version(PgConnection& connection, Deadline deadline)
+{
+    const PgResult r = connection.exec("SELECT max(version) FROM twofactor.schema_version", deadline);
+    if (r.rows() != 1 || r.is_null(0, 0))
+        return 0;
+    return static_cast<int>(r.integer(0, 0, 0, 1000000));
+}
+
+} // namespace
+
+int pg_schema_latest_version() { return kLatest; }
+
+std::optional<int> pg_schema_version(PgConnection& connection, Deadline deadline)
+{
+    try {
+        return read_version(connection, deadline);
+    } catch (const PgError& e) {
+        if (schema_missing(e))
+            return std::nullopt;
+        throw;
+    }
+}
+
+void require_pg_schema_current(PgConnection& connection, Deadline deadline)
+{
+    const std::optional<int> version = pg_schema_version(connection, deadline);
+    const std::string latest = std::to_string(kLatest);
+    if (!version || *version == 0)
+        throw StoreError(StoreErrc::io,
+                         "PostgreSQL: the twofactor schema does not exist; run 'twofactor-admin db-init'");
+    if (*version < kLatest)
+        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(*version)
+                                            + " is older than this build's " + latest
+                                            + "; run 'twofactor-admin db-migrate'");
+    if (*version > kLatest)
+        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(*version)
+                                            + " is newer than this build's " + latest + "; upgrade twofactor");
+}
+
+PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
+{
+    // DDL can take a while on a large audit log: a longer budget than a login.
+    const Deadline deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    connection.open();
+    PgTransaction tx(connection, deadline);
+    connection.exec("SET LOCAL statement_timeout = 0", deadline);
+    connection.exec("SET LOCAL lock_timeout = 0", deadline);
+    connection.exec(kMigrationLock, deadline);
+    PgSchemaChange change;
+    if (create) {
+        const PgResult exists
+            = connection.exec("SELECT to_regclass('twofactor.schema_version') IS NOT NULL", deadline);
+        if (exists.text(0, 0) == "t") {
+            change.from = read_version(connection, deadline);
+            change.to = *change.from;
+            return change; // already created: db-init changes nothing
+        }
+        connection.exec("CREATE SCHEMA IF NOT EXISTS twofactor", deadline);
+        connection.exec("CREATE TABLE twofactor.schema_version ("
+                        " version integer PRIMARY KEY CHECK (version > 0),"
+                        " description text NOT NULL,"
+                        " applied_at timestamptz NOT NULL DEFAULT now())",
+                        deadline);
+    } else {
+        try {
+            change.from = read_version(connection, deadline);
+        } catch (const PgError& e) {
+            if (schema_missing(e))
+                throw StoreError(StoreErrc::io,
+                                 "PostgreSQL: the twofactor schema does not exist; run 'twofactor-admin db-init'");
+            throw;
+        }
+    }
+    const int current = change.from.value_or(0);
+    if (current > kLatest)
+        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(current)
+                                            + " is newer than this build's " + std::to_string(kLatest));
+    for (const Migration& m : kMigrations) {
+        if (m.version <= current)
+            continue;
+        connection.exec(m.sql, deadline);
+        connection.exec("INSERT INTO twofactor.schema_version (version, description) VALUES ($1, $2)",
+                        PgParams{}.add(std::int64_t{m.version}).add(m.description), deadline);
+    }
+    change.to = kLatest;
+    tx.commit();
+    return change;
+}
+
+} // namespace twofactor

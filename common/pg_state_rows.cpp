@@ -1,0 +1,209 @@
+#include "pg_state_rows.hpp"
+
+#include "crypto.hpp"
+#include "errors.hpp"
+
+#include <climits>
+
+namespace twofactor {
+
+namespace {
+
+constexpr std::size_t kMaxTextInput = 255;
+
+// One row per code of the current set (one row if there is none). The totp
+// columns repeat on every row; PgResult wipes them all.
+constexpr const char* kSelectState
+    = "SELECT u.user_id, u.failures, u.locked_until,"
+      " t.algorithm, t.digits, t.period, t.secret_base32, t.enrolled_at, t.last_step,"
+      " l.at, l.method, l.service, l.rhost, l.tty,"
+      " s.set_id, s.issued_at, s.code_length, s.scrypt_log2_n, s.scrypt_r, s.scrypt_p, encode(s.salt, 'hex'),"
+      " s.code_count,"
+      " c.slot, encode(c.hash, 'hex'), c.used_at, c.service, c.rhost, c.tty"
+      " FROM twofactor.users u"
+      " LEFT JOIN twofactor.totp_secrets t ON t.user_id = u.user_id"
+      " LEFT JOIN twofactor.last_logins l ON l.user_id = u.user_id"
+      " LEFT JOIN twofactor.code_sets s ON s.user_id = u.user_id"
+      " LEFT JOIN twofactor.codes c ON c.set_id = s.set_id"
+      " WHERE u.name = $1 ORDER BY c.slot";
+
+enum Column {
+    user_id, failures, locked_until,
+    totp_algorithm, totp_digits, totp_period, totp_secret, totp_enrolled_at, totp_last_step,
+    login_at, login_method, login_service, login_rhost, login_tty,
+    set_id, set_issued_at, set_length, set_log2_n, set_r, set_p, set_salt, set_count,
+    code_slot, code_hash, code_used_at, code_service, code_rhost, code_tty,
+};
+
+class RowReader {
+public:
+    RowReader(const PgResult& result, const std::string& user) : r_(result), user_(user) {}
+
+    [[noreturn]] void corrupt(const std::string& what) const
+    {
+        throw StoreError(StoreErrc::corrupt, "PostgreSQL: stored state of " + user_ + " is invalid: " + what);
+    }
+
+    std::int64_t integer(int row, Column c, std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX) const
+    {
+        return r_.integer(row, c, min, max);
+    }
+    unsigned small(int row, Column c, unsigned min, unsigned max) const
+    {
+        return static_cast<unsigned>(r_.integer(row, c, min, max));
+    }
+    bool null(int row, Column c) const { return r_.is_null(row, c); }
+    std::string_view text(int row, Column c) const { return r_.text(row, c); }
+    std::string field(int row, Column c) const { return decode_pg_text(text(row, c)); }
+
+    TotpState totp() const
+    {
+        TotpState t;
+        const auto algorithm = parse_totp_algorithm(text(0, totp_algorithm));
+        if (!algorithm)
+            corrupt("TOTP algorithm");
+        t.params.algorithm = *algorithm;
+        t.params.digits = small(0, totp_digits, 6, 8);
+        t.params.period = small(0, totp_period, 1, 3600);
+        if (!base32_decode(text(0, totp_secret), t.secret))
+            corrupt("TOTP secret is not base32");
+        t.enrolled_at = integer(0, totp_enrolled_at);
+        if (!null(0, totp_last_step))
+            t.last_step = static_cast<std::uint64_t>(integer(0, totp_last_step, 0));
+        return t;
+    }
+
+    LastLogin last_login() const
+    {
+        LastLogin l;
+        l.at = integer(0, login_at);
+        const std::string_view method = text(0, login_method);
+        if (method == "totp")
+            l.method = Method::totp;
+        else if (method == "backup_code")
+            l.method = Method::backup_code;
+        else
+            corrupt("last login method");
+        l.service = field(0, login_service);
+        l.rhost = field(0, login_rhost);
+        l.tty = field(0, login_tty);
+        return l;
+    }
+
+    BackupCodeSet codes() const
+    {
+        BackupCodeSet set;
+        set.issued_at = integer(0, set_issued_at);
+        set.length = small(0, set_length, kMinBackupCodeLength, kMaxBackupCodeLength);
+        set.params.log2_n = small(0, set_log2_n, 10, 20);
+        set.params.r = small(0, set_r, 1, 32);
+        set.params.p = small(0, set_p, 1, 16);
+        if (!from_hex(text(0, set_salt), set.salt.data(), set.salt.size()))
+            corrupt("salt");
+        const unsigned count = small(0, set_count, 1, kMaxBackupCodes);
+        if (static_cast<unsigned>(r_.rows()) != count)
+            corrupt("the set has " + std::to_string(count) + " codes, the codes table " + std::to_string(r_.rows()));
+        for (int i = 0; i < r_.rows(); ++i) {
+            if (null(i, code_slot) || integer(i, code_slot) != i)
+                corrupt("code slots are not 0.." + std::to_string(count - 1));
+            CodeSlot slot;
+            if (!from_hex(text(i, code_hash), slot.hash.data(), slot.hash.size()))
+                corrupt("code hash");
+            if (!null(i, code_used_at))
+                slot.used = CodeUse{integer(i, code_used_at), field(i, code_service), field(i, code_rhost),
+                                    field(i, code_tty)};
+            set.slots.push_back(std::move(slot));
+        }
+        return set;
+    }
+
+private:
+    const PgResult& r_;
+    const std::string& user_;
+};
+
+int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1; // upper case only: one spelling per byte string
+}
+
+} // namespace
+
+std::string encode_pg_text(std::string_view value)
+{
+    static constexpr char hex[] = "0123456789ABCDEF";
+    if (value.size() > kMaxTextInput)
+        value = value.substr(0, kMaxTextInput);
+    std::string out;
+    out.reserve(value.size());
+    for (const char ch : value) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c > 0x20 && c < 0x7f && c != '%') {
+            out.push_back(ch);
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
+        }
+    }
+    return out;
+}
+
+std::string decode_pg_text(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '%') {
+            const int hi = i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
+            const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                throw StoreError(StoreErrc::corrupt, "PostgreSQL: malformed %-escape in a text column");
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        } else if (c > 0x20 && c < 0x7f) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            throw StoreError(StoreErrc::corrupt, "PostgreSQL: unencoded byte in a text column");
+        }
+    }
+    return out;
+}
+
+std::optional<StoredState> read_pg_state(PgConnection& connection, const std::string& user, Deadline deadline)
+{
+    const PgResult r = connection.exec(kSelectState, PgParams{}.add(user), deadline);
+    if (r.rows() == 0)
+        return std::nullopt;
+    const RowReader row(r, user);
+    StoredState out;
+    UserState& st = out.state;
+    st.user = user;
+    st.failures = row.small(0, failures, 0, 1000000);
+    st.locked_until = row.integer(0, locked_until);
+    if (!row.null(0, totp_algorithm))
+        st.totp = row.totp();
+    if (!row.null(0, login_at))
+        st.last_login = row.last_login();
+    if (!row.null(0, set_id)) {
+        out.set_id = row.integer(0, set_id, 1);
+        st.codes = row.codes();
+    } else if (r.rows() != 1) {
+        row.corrupt("more than one row without a code set");
+    }
+    // The same limits as a state file (secret length, ranges, field sizes):
+    // nothing the file store would refuse is accepted from the database.
+    try {
+        parse_user_state(view(serialize_user_state(st)));
+    } catch (const StateFormatError& e) {
+        row.corrupt(e.what());
+    }
+    return out;
+}
+
+} // namespace twofactor

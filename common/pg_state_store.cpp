@@ -1,0 +1,348 @@
+#include "pg_state_store.hpp"
+
+#include "crypto.hpp"
+#include "errors.hpp"
+#include "pg_connection.hpp"
+#include "pg_state_rows.hpp"
+#include "state_compare.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace twofactor {
+
+namespace {
+
+constexpr const char* kInsertUser = "INSERT INTO twofactor.users (name) VALUES ($1) "
+                                    "ON CONFLICT (name) DO NOTHING RETURNING user_id";
+constexpr const char* kLockUser = "SELECT user_id FROM twofactor.users WHERE name = $1 FOR UPDATE";
+constexpr const char* kDeleteUser = "DELETE FROM twofactor.users WHERE user_id = $1";
+constexpr const char* kUpdateCounters
+    = "UPDATE twofactor.users SET failures = $2, locked_until = $3, updated_at = now() WHERE user_id = $1";
+
+constexpr const char* kDeleteTotp = "DELETE FROM twofactor.totp_secrets WHERE user_id = $1";
+constexpr const char* kUpsertTotp
+    = "INSERT INTO twofactor.totp_secrets (user_id, algorithm, digits, period, secret_base32, enrolled_at, last_step)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id) DO UPDATE SET algorithm = EXCLUDED.algorithm,"
+      " digits = EXCLUDED.digits, period = EXCLUDED.period, secret_base32 = EXCLUDED.secret_base32,"
+      " enrolled_at = EXCLUDED.enrolled_at, last_step = EXCLUDED.last_step";
+// Replay refusal in the database too: the step only ever moves forward.
+constexpr const char* kAdvanceStep = "UPDATE twofactor.totp_secrets SET last_step = $2"
+                                     " WHERE user_id = $1 AND (last_step IS NULL OR last_step < $2)";
+
+constexpr const char* kDeleteLastLogin = "DELETE FROM twofactor.last_logins WHERE user_id = $1";
+constexpr const char* kUpsertLastLogin
+    = "INSERT INTO twofactor.last_logins (user_id, at, method, service, rhost, tty) VALUES ($1, $2, $3, $4, $5, $6)"
+      " ON CONFLICT (user_id) DO UPDATE SET at = EXCLUDED.at, method = EXCLUDED.method,"
+      " service = EXCLUDED.service, rhost = EXCLUDED.rhost, tty = EXCLUDED.tty";
+
+constexpr const char* kDeleteSet = "DELETE FROM twofactor.code_sets WHERE set_id = $1";
+constexpr const char* kInsertSet
+    = "INSERT INTO twofactor.code_sets (user_id, issued_at, code_length, scrypt_log2_n, scrypt_r, scrypt_p, salt,"
+      " code_count) VALUES ($1, $2, $3, $4, $5, $6, decode($7, 'hex'), $8) RETURNING set_id";
+// Exactly once, whatever else went wrong: a code already marked used is
+// never marked again, so this transaction then affects no row and aborts.
+constexpr const char* kUseCode = "UPDATE twofactor.codes SET used_at = $3, service = $4, rhost = $5, tty = $6"
+                                 " WHERE set_id = $1 AND slot = $2 AND used_at IS NULL";
+
+constexpr const char* kAudit
+    = "INSERT INTO twofactor.audit_log (user_name, at, method, set_id, slot, totp_step, service, rhost, tty,"
+      " client_host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+std::string host_name()
+{
+    char buffer[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buffer, sizeof buffer - 1) != 0 || buffer[0] == '\0')
+        return "unknown";
+    return encode_pg_text(buffer);
+}
+
+PgSettings settings_from(const Config& config)
+{
+    if (config.pg_conninfo.empty())
+        throw ConfigError("pg_conninfo is not set (needed for the PostgreSQL store)");
+    PgSettings s;
+    s.conninfo = config.pg_conninfo;
+    s.password_file = config.pg_password_file;
+    s.timeout_seconds = config.pg_timeout_seconds;
+    return s;
+}
+
+std::int64_t step_value(std::uint64_t step)
+{
+    if (step > static_cast<std::uint64_t>(INT64_MAX))
+        throw StoreError(StoreErrc::corrupt, "PostgreSQL: TOTP step out of range");
+    return static_cast<std::int64_t>(step);
+}
+
+bool same_login(const LastLogin& a, const LastLogin& b)
+{
+    return a.at == b.at && a.method == b.method && a.service == b.service && a.rhost == b.rhost && a.tty == b.tty;
+}
+
+// Writes what differs between `before` (nullopt: the row was just created)
+// and `after`, inside the caller's transaction, holding the user's row lock.
+class ChangeWriter {
+public:
+    ChangeWriter(PgConnection& connection, Deadline deadline, const std::string& client_host)
+        : c_(connection), deadline_(deadline), client_host_(client_host)
+    {
+    }
+
+    void write(std::int64_t user_id, const std::optional<StoredState>& before, const UserState& after)
+    {
+        user_id_ = user_id;
+        user_ = after.user;
+        const UserState* old = before ? &before->state : nullptr;
+        counters(old, after);
+        totp(old ? old->totp : std::nullopt, after);
+        last_login(old ? old->last_login : std::nullopt, after.last_login);
+        codes(old ? old->codes : std::nullopt, before ? before->set_id : std::nullopt, after);
+    }
+
+private:
+    void counters(const UserState* old, const UserState& after)
+    {
+        const unsigned failures = old ? old->failures : 0;
+        const std::int64_t locked_until = old ? old->locked_until : 0;
+        if (failures == after.failures && locked_until == after.locked_until)
+            return;
+        c_.exec(kUpdateCounters, PgParams{}.add(user_id_).add(std::int64_t{after.failures}).add(after.locked_until),
+                deadline_);
+    }
+
+    void totp(const std::optional<TotpState>& old, const UserState& after)
+    {
+        const std::optional<TotpState>& now = after.totp;
+        if (!now) {
+            if (old)
+                c_.exec(kDeleteTotp, PgParams{}.add(user_id_), deadline_);
+            return;
+        }
+        if (!old || !same_totp_key(*old, *now)) { // enrolment or re-enrolment
+            PgParams p;
+            p.add(user_id_).add(to_string(now->params.algorithm)).add(std::int64_t{now->params.digits});
+            p.add(std::int64_t{now->params.period}).add_secret(base32_encode(now->secret)).add(now->enrolled_at);
+            if (now->last_step)
+                p.add(step_value(*now->last_step));
+            else
+                p.add_null();
+            c_.exec(kUpsertTotp, p, deadline_);
+            return;
+        }
+        if (old->last_step == now->last_step)
+            return;
+        if (!now->last_step || (old->last_step && *now->last_step < *old->last_step))
+            throw StoreError(StoreErrc::io, "PostgreSQL: refusing to move the TOTP replay step of " + user_
+                                                + " backwards");
+        const std::int64_t step = step_value(*now->last_step);
+        if (c_.exec(kAdvanceStep, PgParams{}.add(user_id_).add(step), deadline_).affected() != 1)
+            throw StoreError(StoreErrc::io, "PostgreSQL: TOTP step of " + user_
+                                                + " already recorded (changed outside the row lock?); refused");
+        const bool with_login = after.last_login && after.last_login->method == Method::totp;
+        const LastLogin context = with_login ? *after.last_login : LastLogin{};
+        audit(with_login ? context.at : step * now->params.period, "totp", std::nullopt, std::nullopt, step,
+              context.service, context.rhost, context.tty);
+    }
+
+    void last_login(const std::optional<LastLogin>& old, const std::optional<LastLogin>& now)
+    {
+        if (!now) {
+            if (old)
+                c_.exec(kDeleteLastLogin, PgParams{}.add(user_id_), deadline_);
+            return;
+        }
+        if (old && same_login(*old, *now))
+            return;
+        c_.exec(kUpsertLastLogin,
+                PgParams{}
+                    .add(user_id_)
+                    .add(now->at)
+                    .add(to_string(now->method))
+                    .add(encode_pg_text(now->service))
+                    .add(encode_pg_text(now->rhost))
+                    .add(encode_pg_text(now->tty)),
+                deadline_);
+    }
+
+    void codes(const std::optional<BackupCodeSet>& old, std::optional<std::int64_t> old_set_id,
+               const UserState& after)
+    {
+        const std::optional<BackupCodeSet>& now = after.codes;
+        if (old && now && old_set_id && same_code_set(*old, *now)) {
+            for (std::size_t i = 0; i < now->slots.size(); ++i)
+                slot(*old_set_id, i, old->slots[i], now->slots[i]);
+            return;
+        }
+        if (old && old_set_id)
+            c_.exec(kDeleteSet, PgParams{}.add(*old_set_id), deadline_); // its codes go with it
+        if (now)
+            insert_set(*now);
+    }
+
+    void slot(std::int64_t set_id, std::size_t index, const CodeSlot& old, const CodeSlot& now)
+    {
+        if (old.used == now.used)
+            return;
+        if (old.used || !now.used)
+            throw StoreError(StoreErrc::io, "PostgreSQL: refusing to mark a used backup code of " + user_
+                                                + " unused or to rewrite its use");
+        const CodeUse& use = *now.used;
+        const auto slot_number = static_cast<std::int64_t>(index);
+        PgParams p;
+        p.add(set_id).add(slot_number).add(use.at).add(encode_pg_text(use.service));
+        p.add(encode_pg_text(use.rhost)).add(encode_pg_text(use.tty));
+        if (c_.exec(kUseCode, p, deadline_).affected() != 1)
+            throw StoreError(StoreErrc::io, "PostgreSQL: backup code of " + user_
+                                                + " already used (changed outside the row lock?); refused");
+        audit(use.at, "backup_code", set_id, slot_number, std::nullopt, use.service, use.rhost, use.tty);
+    }
+
+    void insert_set(const BackupCodeSet& set)
+    {
+        PgParams p;
+        p.add(user_id_).add(set.issued_at).add(std::int64_t{set.length}).add(std::int64_t{set.params.log2_n});
+        p.add(std::int64_t{set.params.r}).add(std::int64_t{set.params.p}).add(to_hex(set.salt.data(), set.salt.size()));
+        p.add(static_cast<std::int64_t>(set.slots.size()));
+        const PgResult inserted = c_.exec(kInsertSet, p, deadline_);
+        const std::int64_t set_id = inserted.integer(0, 0, 1, INT64_MAX);
+
+        // One statement for every code: $1 is the set, then six per slot.
+        std::string sql = "INSERT INTO twofactor.codes (set_id, slot, hash, used_at, service, rhost, tty) VALUES ";
+        PgParams codes;
+        codes.add(set_id);
+        for (std::size_t i = 0; i < set.slots.size(); ++i) {
+            const CodeSlot& s = set.slots[i];
+            const std::size_t first = 2 + 6 * i; // $2.. for slot 0, $8.. for slot 1, ...
+            const auto param = [&](std::size_t k) { return "$" + std::to_string(first + k); };
+            sql += i == 0 ? "(" : ", (";
+            sql += "$1, " + param(0) + ", decode(" + param(1) + ", 'hex'), " + param(2) + ", " + param(3) + ", ";
+            sql += param(4) + ", " + param(5) + ")";
+            codes.add(static_cast<std::int64_t>(i)).add(to_hex(s.hash.data(), s.hash.size()));
+            if (s.used)
+                codes.add(s.used->at)
+                    .add(encode_pg_text(s.used->service))
+                    .add(encode_pg_text(s.used->rhost))
+                    .add(encode_pg_text(s.used->tty));
+            else
+                codes.add_null().add_null().add_null().add_null();
+        }
+        c_.exec(sql.c_str(), codes, deadline_);
+    }
+
+    void audit(std::int64_t at, const char* method, std::optional<std::int64_t> set_id,
+               std::optional<std::int64_t> slot, std::optional<std::int64_t> step, const std::string& service,
+               const std::string& rhost, const std::string& tty)
+    {
+        PgParams p;
+        p.add(user_).add(at).add(method);
+        set_id ? p.add(*set_id) : p.add_null();
+        slot ? p.add(*slot) : p.add_null();
+        step ? p.add(*step) : p.add_null();
+        p.add(encode_pg_text(service)).add(encode_pg_text(rhost)).add(encode_pg_text(tty)).add(client_host_);
+        c_.exec(kAudit, p, deadline_);
+    }
+
+    PgConnection& c_;
+    Deadline deadline_;
+    const std::string& client_host_;
+    std::int64_t user_id_ = 0;
+    std::string user_;
+};
+
+} // namespace
+
+PgStateStore::PgStateStore(const Config& config)
+    : connection_(std::make_unique<PgConnection>(settings_from(config))), client_host_(host_name())
+{
+}
+
+PgStateStore::~PgStateStore() = default;
+
+void PgStateStore::ready(Deadline deadline)
+{
+    if (connection_->open())
+        require_pg_schema_current(*connection_, deadline);
+}
+
+std::optional<UserState> PgStateStore::load(const std::string& user)
+{
+    require_valid_user_name(user);
+    // One budget for the whole call (connecting has libpq's connect_timeout).
+    const Deadline deadline = connection_->deadline();
+    ready(deadline);
+    // One statement: one snapshot, so a concurrent change is seen whole or not at all.
+    std::optional<StoredState> stored = read_pg_state(*connection_, user, deadline);
+    if (!stored)
+        return std::nullopt;
+    return std::move(stored->state);
+}
+
+bool PgStateStore::update(const std::string& user, const Change& change)
+{
+    require_valid_user_name(user);
+    const Deadline deadline = connection_->deadline();
+    ready(deadline);
+    // A user deleted between our INSERT and our lock (revoke --all elsewhere)
+    // is simply tried again; twice in a row would be odd enough to stop.
+    for (int attempt = 0;; ++attempt) {
+        PgTransaction tx(*connection_, deadline);
+        // The row must exist to be locked. A row we create here is a
+        // placeholder: it is committed only if the change leaves a state.
+        const bool created = connection_->exec(kInsertUser, PgParams{}.add(user), deadline).rows() == 1;
+        const PgResult locked = connection_->exec(kLockUser, PgParams{}.add(user), deadline);
+        // Read after the lock, in a new statement: READ COMMITTED gives it a
+        // snapshot that includes every change of the previous lock holder.
+        std::optional<StoredState> before;
+        if (locked.rows() == 1 && !created)
+            before = read_pg_state(*connection_, user, deadline);
+        if (locked.rows() != 1 || (!created && !before)) {
+            if (attempt < 2)
+                continue;
+            throw StoreError(StoreErrc::io, "PostgreSQL: the row of " + user + " keeps disappearing");
+        }
+        const std::int64_t user_id = locked.integer(0, 0, 1, INT64_MAX);
+
+        std::optional<UserState> state;
+        if (before)
+            state = before->state;
+        if (!change(state))
+            return false; // rolled back, placeholder included
+        if (!state) {
+            if (!before)
+                return true; // nothing was there, nothing is: roll the placeholder back
+            connection_->exec(kDeleteUser, PgParams{}.add(user_id), deadline); // cascades
+        } else {
+            state->user = user;
+            ChangeWriter(*connection_, deadline, client_host_).write(user_id, before, *state);
+        }
+        tx.commit();
+        return true;
+    }
+}
+
+std::vector<std::string> PgStateStore::users()
+{
+    const Deadline deadline = connection_->deadline();
+    ready(deadline);
+    const PgResult r = connection_->exec("SELECT name FROM twofactor.users", deadline);
+    std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        std::string name(r.text(i, 0));
+        if (valid_user_name(name))
+            out.push_back(std::move(name));
+    }
+    std::sort(out.begin(), out.end()); // bytewise, as the file store sorts
+    return out;
+}
+
+void PgStateStore::idle() noexcept { connection_->close(); }
+
+PgSchemaChange PgStateStore::create_schema() { return apply_pg_migrations(*connection_, true); }
+
+PgSchemaChange PgStateStore::migrate_schema() { return apply_pg_migrations(*connection_, false); }
+
+} // namespace twofactor

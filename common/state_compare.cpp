@@ -1,0 +1,50 @@
+#include "state_compare.hpp"
+
+#include "crypto.hpp"
+
+#include <algorithm>
+
+namespace twofactor {
+
+bool same_totp_key(const TotpState& a, const TotpState& b)
+{
+    return a.params.algorithm == b.params.algorithm && a.params.digits == b.params.digits
+        && a.params.period == b.params.period && a.enrolled_at == b.enrolled_at && a.secret.size() == b.secret.size()
+        && ct_equal(a.secret.data(), b.secret.data(), a.secret.size());
+}
+
+bool same_code_set(const BackupCodeSet& a, const BackupCodeSet& b)
+{
+    if (a.issued_at != b.issued_at || a.length != b.length || !(a.params == b.params) || a.salt != b.salt
+        || a.slots.size() != b.slots.size())
+        return false;
+    for (std::size_t i = 0; i < a.slots.size(); ++i)
+        if (a.slots[i].hash != b.slots[i].hash)
+            return false;
+    return true;
+}
+
+bool same_state(const UserState& a, const UserState& b)
+{
+    // The serialisation is canonical: equal text, equal state.
+    const SecureChars x = serialize_user_state(a);
+    const SecureChars y = serialize_user_state(b);
+    return view(x) == view(y);
+}
+
+UserState keep_spent(const UserState& incoming, const UserState& existing)
+{
+    UserState out = incoming;
+    if (out.codes && existing.codes && same_code_set(*out.codes, *existing.codes)) {
+        for (std::size_t i = 0; i < out.codes->slots.size(); ++i)
+            if (!out.codes->slots[i].used && existing.codes->slots[i].used)
+                out.codes->slots[i].used = existing.codes->slots[i].used;
+    }
+    if (out.totp && existing.totp && same_totp_key(*out.totp, *existing.totp) && existing.totp->last_step) {
+        const std::uint64_t theirs = *existing.totp->last_step;
+        out.totp->last_step = std::max(out.totp->last_step.value_or(0), theirs);
+    }
+    return out;
+}
+
+} // namespace twofactor

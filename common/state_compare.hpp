@@ -1,0 +1,27 @@
+// Comparing two states of one user, for the stores and for moving states
+// between stores: is it the same TOTP key, the same backup-code set, the
+// same state; and merging so that a code spent on either side stays spent.
+#pragma once
+
+#include "user_state.hpp"
+
+namespace twofactor {
+
+// Same secret, parameters and enrolment time (the replay step may differ).
+bool same_totp_key(const TotpState& a, const TotpState& b);
+
+// Same set: issue time, parameters, salt and the same hash in every slot
+// (which codes are used may differ).
+bool same_code_set(const BackupCodeSet& a, const BackupCodeSet& b);
+
+// Equal in every field the state format holds.
+bool same_state(const UserState& a, const UserState& b);
+
+// `incoming`, except that whatever `existing` has spent stays spent: a code
+// of the same set used in `existing` is used, and the TOTP replay step of
+// the same key is the later of the two. Used when one state overwrites
+// another (twofactor-admin migrate --force), so no overwrite can make a
+// spent code or TOTP step valid again.
+UserState keep_spent(const UserState& incoming, const UserState& existing);
+
+} // namespace twofactor

@@ -1,0 +1,83 @@
+# A private PostgreSQL 15 server for the PostgreSQL store's tests and
+# benchmark: its own data directory and Unix socket directory under a work
+# directory, run as the `postgres` system user; no TCP listener unless
+# PG_LISTEN names an address (127.0.0.1). Sourced, not run; needs root
+# (runuser). Sets PG_DATA, PG_SOCKET, PG_LOG; PG_PORT is the port (and the
+# socket's name), 5432 unless set.
+# shellcheck shell=bash
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_PORT=${PG_PORT:-5432}
+PG_LISTEN=${PG_LISTEN:-}
+
+# pg_server_init WORK: initdb (peer for `postgres`, SCRAM passwords for
+# every other role, over the Unix socket only).
+pg_server_init() {
+    local work=$1
+    [ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL 15 is required (apt-get install postgresql)"; return 1; }
+    id postgres >/dev/null 2>&1 || { echo "the postgres system user is missing (apt-get install postgresql)"; return 1; }
+    PG_DATA=$work/pgdata
+    PG_SOCKET=$work/pgsock
+    PG_LOG=$work/postgresql.log
+    chmod 0711 "$work"
+    install -d -o postgres -g postgres -m 0700 "$PG_DATA"
+    install -d -o postgres -g postgres -m 0755 "$PG_SOCKET"
+    install -o postgres -g postgres -m 0600 /dev/null "$PG_LOG"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+        --auth-local=peer --auth-host=reject --no-sync >"$work/initdb.log" 2>&1 \
+        || { cat "$work/initdb.log"; return 1; }
+    cat >"$PG_DATA/pg_hba.conf" <<HBA
+local all postgres peer
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+HBA
+    cat >>"$PG_DATA/postgresql.conf" <<CONF
+listen_addresses = '$PG_LISTEN'
+unix_socket_directories = '$PG_SOCKET'
+port = $PG_PORT
+max_connections = 100
+password_encryption = scram-sha-256
+CONF
+}
+
+# The server must not inherit the caller's descriptors beyond 0-2 (a FIFO
+# the caller writes to would then never see its end of file).
+pg_server_start() {
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+        done
+        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
+    )
+}
+
+# pg_server_stop [fast|immediate|smart]
+pg_server_stop() {
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m "${1:-fast}" -w -t 60 stop >/dev/null
+}
+
+pg_server_running() {
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
+}
+
+# The postmaster and every backend: for freezing the server (SIGSTOP).
+pg_server_pids() {
+    local main
+    main=$(head -n 1 "$PG_DATA/postmaster.pid")
+    echo "$main" $(pgrep -P "$main" || true)
+}
+
+# pg_psql [DB] ARGS...: psql as the superuser over the private socket.
+pg_psql() {
+    local db=$1
+    shift
+    runuser -u postgres -- "$PG_BIN/psql" -h "$PG_SOCKET" -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+# pg_server_cleanup: stops the server if it runs (thawing it first).
+pg_server_cleanup() {
+    [ -n "${PG_DATA:-}" ] && [ -f "$PG_DATA/postmaster.pid" ] || return 0
+    kill -CONT $(pg_server_pids) 2>/dev/null || true
+    pg_server_stop immediate 2>/dev/null || true
+}

@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# The PostgreSQL store as a fleet uses it: a private PostgreSQL 15 server
+# (pg_server.sh) and two "hosts", two configurations with store = postgresql
+# in separate processes, logging in through the built pam_twofactor.so under
+# pam_wrapper (tests/pam's pam_login_driver: one PAM transaction per line,
+# no fail delay). Checks: a code or TOTP step used through one host is
+# refused through the other; lockout counts across hosts; sixteen
+# simultaneous logins with one code, split over both hosts, accept it
+# exactly once, fifty rounds; a server stopped, frozen or holding the lock
+# in the middle of logins means PAM_AUTHINFO_UNAVAIL within the timeout,
+# nothing lost, and logins work again after; migrate file -> postgresql ->
+# file keeps used codes used and unused ones usable exactly once.
+# Needs root (the server runs as `postgres`); skips with 77 otherwise.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "skip: needs root (runs a private PostgreSQL server as the postgres user)"
+    exit 77
+fi
+ADMIN_BIN=${TWOFACTOR_ADMIN:?}
+MODULE=${TWOFACTOR_PAM_MODULE:?}
+DRIVER=${TWOFACTOR_LOGIN_DRIVER:?}
+PRELOAD=${TWOFACTOR_PAM_PRELOAD:?}
+ROUNDS=${TWOFACTOR_PG_ROUNDS:-50}
+PARALLEL=16
+TIMEOUT=2 # pg_timeout_seconds of the hosts
+command -v oathtool >/dev/null || { echo "oathtool is required"; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=pg_server.sh
+. "$here/pg_server.sh"
+
+# PAM return codes.
+SUCCESS=0 AUTH_ERR=7 UNAVAIL=9 MAXTRIES=11
+
+W=$(mktemp -d /tmp/twofactor-pg-test.XXXXXX)
+driver_pids=()
+cleanup() {
+    set +e
+    for pid in "${driver_pids[@]}"; do kill "$pid" 2>/dev/null; done
+    pg_server_cleanup
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+PASSED=0
+FAILED=0
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() {
+    FAILED=$((FAILED + 1))
+    echo "not ok - $1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
+    return 0
+}
+# expect_eq NAME WANT GOT
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+
+# ---- the server, the database, two hosts ----
+
+started=$(now_ms)
+pg_server_init "$W"
+pg_server_start
+password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+pg_psql postgres -c "CREATE ROLE tf_fleet LOGIN PASSWORD '$password'" \
+    -c "CREATE DATABASE tf_fleet OWNER tf_fleet" >/dev/null
+install -m 0600 /dev/null "$W/pg.password"
+printf '%s\n' "$password" >"$W/pg.password"
+mkdir -m 0700 "$W/state"
+
+# host A and host B: the same database, separate files, as on two machines.
+# file.conf is a host still on the file store (for migrate).
+write_conf() { # write_conf FILE STORE
+    cat >"$1" <<CONF
+store = $2
+pg_conninfo = host=$PG_SOCKET port=$PG_PORT dbname=tf_fleet user=tf_fleet
+pg_password_file = $W/pg.password
+pg_timeout_seconds = $TIMEOUT
+state_dir = $W/state
+scrypt_log2_n = 10
+max_failures = 100
+lockout_seconds = 600
+CONF
+    chmod 0600 "$1"
+}
+write_conf "$W/hostA.conf" postgresql
+write_conf "$W/hostB.conf" postgresql
+write_conf "$W/file.conf" file
+
+mkdir "$W/services"
+echo "auth required pam_deny.so" >"$W/services/other"
+# (libpam lower-cases service names.)
+for host in hostA hostB; do
+    service=$(echo "$host" | tr A-Z a-z)
+    echo "auth required $MODULE config=$W/$host.conf" >"$W/services/$service"
+    echo "auth required $MODULE config=$W/$host.conf max_failures=5" >"$W/services/${service}_lock"
+done
+echo "auth required $MODULE config=$W/file.conf" >"$W/services/file"
+
+admin() { "$ADMIN_BIN" --config "$W/${CONF:-hostA}.conf" "$@"; }
+run_driver() { # run_driver SERVICE USER: answers from stdin, "result RC" lines out
+    env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" "$DRIVER" "$1" "$2"
+}
+login() { # login SERVICE USER CODE: prints the PAM return code
+    printf '%s\n' "$3" | run_driver "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+remaining() { # remaining USER [CONF]
+    CONF=${2:-hostA} admin list "$1" --json | json 'd["users"][0]["codes"]["remaining"]'
+}
+
+echo "# PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') up in $(($(now_ms) - started)) ms"
+
+# ---- schema ----
+
+expect_eq "a login before db-init is refused as unavailable" $UNAVAIL "$(login hosta daemon 12345678)"
+admin db-init 2>"$W/err" && grep -q "created the twofactor schema at version 1" "$W/err" \
+    && ok "db-init creates the schema" || not_ok "db-init creates the schema" "$(cat "$W/err")"
+admin db-init 2>"$W/err" && grep -q "already exists" "$W/err" \
+    && ok "db-init again changes nothing" || not_ok "db-init again changes nothing" "$(cat "$W/err")"
+admin db-migrate 2>"$W/err" && grep -q "nothing to do" "$W/err" \
+    && ok "db-migrate on a current schema does nothing" || not_ok "db-migrate on a current schema" "$(cat "$W/err")"
+
+# ---- a code used through one host is spent on both ----
+
+secret=$(admin enroll daemon --no-confirm --qr none --json 2>/dev/null | json 'd["secret"]')
+read -r -a codes <<<"$(admin issue daemon --json 2>/dev/null | json '" ".join(d["codes"])')"
+expect_eq "backup code accepted through host A" $SUCCESS "$(login hosta daemon "${codes[0]}")"
+expect_eq "the same code refused through host B" $AUTH_ERR "$(login hostb daemon "${codes[0]}")"
+expect_eq "and through host A again" $AUTH_ERR "$(login hosta daemon "${codes[0]}")"
+expect_eq "another code accepted through host B" $SUCCESS "$(login hostb daemon "${codes[1]}")"
+expect_eq "8 of 10 codes left, as both hosts see it" 8 "$(remaining daemon hostB)"
+
+totp=$(oathtool --totp -b "$secret")
+expect_eq "TOTP code accepted through host A" $SUCCESS "$(login hosta daemon "$totp")"
+expect_eq "the same TOTP code replayed through host B is refused" $AUTH_ERR "$(login hostb daemon "$totp")"
+
+# ---- lockout counts across hosts ----
+
+admin unlock daemon 2>/dev/null
+got=""
+for host in hosta_lock hostb_lock hosta_lock hostb_lock hosta_lock; do got+="$(login $host daemon ZZZZZZZZ) "; done
+expect_eq "5 wrong codes split over both hosts: the fifth locks out" "7 7 7 7 11 " "$got"
+expect_eq "locked out through host B" $MAXTRIES "$(login hostb_lock daemon "${codes[2]}")"
+expect_eq "locked out through host A" $MAXTRIES "$(login hosta daemon "${codes[2]}")"
+expect_eq "a code typed while locked out is not spent" 8 "$(remaining daemon)"
+admin unlock daemon 2>/dev/null
+expect_eq "after unlock the code works" $SUCCESS "$(login hostb daemon "${codes[2]}")"
+
+# ---- sixteen simultaneous logins, one code, both hosts, fifty rounds ----
+
+start_drivers() { # start_drivers USER SERVICE...: one driver per service, fds in DRIVER_FD
+    local user=$1 i=0 fd
+    shift
+    DRIVER_FD=()
+    DRIVER_OUT=()
+    for service in "$@"; do
+        local fifo=$W/in.$user.$i out=$W/out.$user.$i
+        mkfifo "$fifo"
+        : >"$out"
+        run_driver "$service" "$user" <"$fifo" >"$out" 2>>"$W/driver.err" &
+        driver_pids+=($!)
+        exec {fd}>"$fifo"
+        DRIVER_FD+=("$fd")
+        DRIVER_OUT+=("$out")
+        i=$((i + 1))
+    done
+}
+stop_drivers() {
+    local fd
+    for fd in "${DRIVER_FD[@]}"; do exec {fd}>&-; done
+    wait "${driver_pids[@]}" 2>/dev/null || true
+    driver_pids=()
+}
+# results N: waits until every driver printed N results (at most 60 s).
+wait_results() {
+    local n=$1 deadline=$(($(now_ms) + 60000)) out
+    for out in "${DRIVER_OUT[@]}"; do
+        while [ "$(grep -c '^result ' "$out")" -lt "$n" ]; do
+            [ "$(now_ms)" -lt "$deadline" ] || return 1
+            sleep 0.01
+        done
+    done
+}
+# nth_result OUT N: the Nth result of one driver.
+nth_result() { grep '^result ' "$1" | sed -n "${2}p" | cut -d' ' -f2; }
+
+services=()
+for ((i = 0; i < PARALLEL; i++)); do
+    if ((i % 2 == 0)); then services+=(hosta); else services+=(hostb); fi
+done
+start_drivers bin "${services[@]}"
+bad_rounds=""
+other_results=""
+t0=$(now_ms)
+for ((round = 1; round <= ROUNDS; round++)); do
+    code=$(admin issue bin --count 2 --json 2>/dev/null | json 'd["codes"][0]')
+    for fd in "${DRIVER_FD[@]}"; do printf '%s\n' "$code" >&"$fd"; done
+    if ! wait_results "$round"; then
+        not_ok "round $round: logins did not finish" "$(tail -5 "$W/driver.err")"
+        break
+    fi
+    successes=0
+    for out in "${DRIVER_OUT[@]}"; do
+        rc=$(nth_result "$out" "$round")
+        case $rc in
+            0) successes=$((successes + 1)) ;;
+            7) ;;
+            *) other_results+="round $round: $rc; " ;;
+        esac
+    done
+    [ "$successes" -eq 1 ] || bad_rounds+="round $round: $successes successes; "
+done
+stop_drivers
+t1=$(now_ms)
+if [ -z "$bad_rounds" ] && [ -z "$other_results" ]; then
+    ok "$PARALLEL simultaneous logins over two hosts, one code: exactly one success in each of $ROUNDS rounds"
+else
+    not_ok "exactly one success per round" "$bad_rounds $other_results"
+fi
+echo "# $ROUNDS rounds of $PARALLEL logins in $((t1 - t0)) ms"
+expect_eq "the last set has one code left" 1 "$(remaining bin)"
+expect_eq "the audit log holds one use per round" "$ROUNDS" \
+    "$(pg_psql tf_fleet -At -c "SELECT count(*) FROM twofactor.audit_log WHERE user_name = 'bin' AND method = 'backup_code'")"
+
+# ---- the server stopped in the middle of logins ----
+
+read -r -a sys_codes <<<"$(admin issue sys --count 40 --json 2>/dev/null | json '" ".join(d["codes"])')"
+start_drivers sys hosta hostb
+declare -a rc_of
+slowest_denial=0
+stopper=""
+for ((k = 0; k < 40; k++)); do
+    d=$((k % 2))
+    case $k in
+        8) (sleep 0.05; pg_server_stop immediate) & stopper=$! ;; # lands among the next logins
+        12) wait "$stopper" ;; # down from here on
+        24) pg_server_start ;;
+    esac
+    t=$(now_ms)
+    printf '%s\n' "${sys_codes[$k]}" >&"${DRIVER_FD[$d]}"
+    n=$(( (k / 2) + 1 ))
+    deadline=$(($(now_ms) + 30000))
+    while [ "$(grep -c '^result ' "${DRIVER_OUT[$d]}")" -lt "$n" ]; do
+        [ "$(now_ms)" -lt "$deadline" ] || { not_ok "login $k: no result"; break; }
+        sleep 0.005
+    done
+    rc_of[k]=$(nth_result "${DRIVER_OUT[$d]}" "$n")
+    elapsed=$(($(now_ms) - t))
+    if [ "${rc_of[k]}" = $UNAVAIL ] && [ "$elapsed" -gt "$slowest_denial" ]; then slowest_denial=$elapsed; fi
+    [ $k -ge 12 ] && [ $k -lt 24 ] && [ "${rc_of[k]}" != $UNAVAIL ] && not_ok "login $k while the server is down: ${rc_of[k]}"
+done
+stop_drivers
+echo "# results while stopping, down and restarted: ${rc_of[*]}"
+denied=0 in_doubt=0 lost=0
+for ((k = 0; k < 40; k++)); do
+    case ${rc_of[k]} in
+        0)
+            again=$(login hostb sys "${sys_codes[$k]}")
+            [ "$again" = $AUTH_ERR ] || lost=$((lost + 1))
+            ;;
+        9)
+            denied=$((denied + 1))
+            # Unused (it now works, once) or, if the server died after
+            # committing but before answering, spent: never usable twice.
+            first=$(login hosta sys "${sys_codes[$k]}")
+            second=$(login hostb sys "${sys_codes[$k]}")
+            if [ "$first" = $SUCCESS ] && [ "$second" = $AUTH_ERR ]; then :
+            elif [ "$first" = $AUTH_ERR ] && [ "$second" = $AUTH_ERR ]; then in_doubt=$((in_doubt + 1))
+            else lost=$((lost + 1)); fi
+            ;;
+        *) lost=$((lost + 1)) ;;
+    esac
+done
+[ "$denied" -ge 12 ] && ok "logins while the server is down are denied with PAM_AUTHINFO_UNAVAIL ($denied)" \
+    || not_ok "logins while the server is down are denied with PAM_AUTHINFO_UNAVAIL" "only $denied"
+expect_eq "logins after the restart succeed" "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0" "${rc_of[*]:24}"
+expect_eq "nothing lost: used codes stay used, denied ones work exactly once ($in_doubt in doubt)" 0 "$lost"
+[ "$slowest_denial" -le $((TIMEOUT * 1000 + 1500)) ] && ok "each denial within the timeout (slowest $slowest_denial ms)" \
+    || not_ok "each denial within the timeout" "slowest $slowest_denial ms"
+
+# A frozen server (SIGSTOP): connecting times out.
+fresh=$(admin issue sys --count 5 --json 2>/dev/null | json '" ".join(d["codes"])')
+read -r -a fresh <<<"$fresh"
+# shellcheck disable=SC2046
+kill -STOP $(pg_server_pids)
+t=$(now_ms)
+rc=$(login hosta sys "${fresh[0]}")
+elapsed=$(($(now_ms) - t))
+# shellcheck disable=SC2046
+kill -CONT $(pg_server_pids)
+expect_eq "a frozen server: denied with PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$rc"
+[ "$elapsed" -ge $((TIMEOUT * 1000 - 200)) ] && [ "$elapsed" -le $((TIMEOUT * 1000 + 2000)) ] \
+    && ok "... after the ${TIMEOUT} s timeout ($elapsed ms)" || not_ok "denied after the timeout" "$elapsed ms"
+expect_eq "after the thaw the code works, once" "0 7" "$(login hostb sys "${fresh[0]}") $(login hosta sys "${fresh[0]}")"
+
+# The user's row locked elsewhere (a stuck transaction): the lock wait times out.
+pg_psql tf_fleet -c "BEGIN; SELECT 1 FROM twofactor.users WHERE name = 'sys' FOR UPDATE; SELECT pg_sleep(6); COMMIT;" \
+    >/dev/null 2>&1 &
+locker=$!
+sleep 0.5
+t=$(now_ms)
+rc=$(login hosta sys "${fresh[1]}")
+elapsed=$(($(now_ms) - t))
+expect_eq "the row locked by a stuck transaction: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$rc"
+[ "$elapsed" -le $((TIMEOUT * 1000 + 1500)) ] && ok "... within the timeout ($elapsed ms)" \
+    || not_ok "lock wait within the timeout" "$elapsed ms"
+wait "$locker" || true
+expect_eq "and that code was not spent" "0 7" "$(login hostb sys "${fresh[1]}") $(login hosta sys "${fresh[1]}")"
+
+# A synchronous standby that never confirms: the commit waits, the login is
+# denied within the timeout. So is one whose wait an administrator cancels
+# (PostgreSQL then reports the commit with a WARNING, not an error). Both
+# commits are local: the codes are spent, yet were never accepted.
+pg_psql postgres -c "ALTER SYSTEM SET synchronous_standby_names = 'ghost'" -c "SELECT pg_reload_conf()" >/dev/null
+t=$(now_ms)
+rc=$(login hosta sys "${fresh[3]}")
+elapsed=$(($(now_ms) - t))
+expect_eq "no synchronous standby answering: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$rc"
+[ "$elapsed" -le $((TIMEOUT * 1000 + 1500)) ] && ok "... within the timeout ($elapsed ms)" \
+    || not_ok "sync standby wait within the timeout" "$elapsed ms"
+# The first login's backend still waits (it has not noticed its client
+# left): end it, so the canceller below finds the second login's.
+pg_psql postgres -At -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'" >/dev/null
+(
+    for _ in $(seq 150); do
+        n=$(pg_psql postgres -At -c "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+        [ "$n" -gt 0 ] && exit 0
+        sleep 0.01
+    done
+    exit 1
+) &
+canceller=$!
+t=$(now_ms)
+rc=$(login hosta sys "${fresh[4]}")
+elapsed=$(($(now_ms) - t))
+cancelled=no
+wait "$canceller" && cancelled=yes
+expect_eq "the standby wait cancelled (WARNING, not an error): denied at once ($elapsed ms)" "$UNAVAIL yes yes" \
+    "$rc $cancelled $([ "$elapsed" -lt $((TIMEOUT * 1000)) ] && echo yes)"
+pg_psql postgres -c "ALTER SYSTEM RESET synchronous_standby_names" -c "SELECT pg_reload_conf()" >/dev/null
+expect_eq "both codes were committed locally: spent, never accepted" "7 7" \
+    "$(login hostb sys "${fresh[3]}") $(login hostb sys "${fresh[4]}")"
+
+# ---- fail closed on unsafe settings ----
+
+chmod 0640 "$W/pg.password"
+expect_eq "a group-readable password file: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$(login hosta sys "${fresh[2]}")"
+chmod 0600 "$W/pg.password"
+# libpq would take hostaddr (not in pg_conninfo) from PGHOSTADDR: a caller of
+# su could point logins at a server of theirs. Refused instead.
+rc=$(printf '%s\n' "${fresh[2]}" | PGHOSTADDR=192.0.2.1 run_driver hosta sys 2>>"$W/driver.err" | sed -n 's/^result //p')
+expect_eq "PGHOSTADDR in the environment is refused, not used: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$rc"
+expect_eq "the code still works after both" $SUCCESS "$(login hosta sys "${fresh[2]}")"
+
+# ---- migrate file -> postgresql -> file ----
+
+man_secret=$(CONF=file admin enroll man --no-confirm --qr none --json 2>/dev/null | json 'd["secret"]')
+read -r -a man_codes <<<"$(CONF=file admin issue man --count 6 --json 2>/dev/null | json '" ".join(d["codes"])')"
+man_totp=$(oathtool --totp -b "$man_secret")
+expect_eq "file store: codes 1, 2 and a TOTP code accepted" "0 0 0" \
+    "$(login file man "${man_codes[0]}") $(login file man "${man_codes[1]}") $(login file man "$man_totp")"
+CONF=file admin migrate --from file --to postgresql >"$W/out" 2>"$W/err" \
+    && grep -q '^man: moved' "$W/out" && [ ! -e "$W/state/man" ] \
+    && ok "migrate --from file --to postgresql moves the user" || not_ok "migrate to postgresql" "$(cat "$W/out" "$W/err")"
+expect_eq "in PostgreSQL: codes used before are refused, the TOTP step too" "7 7 7" \
+    "$(login hosta man "${man_codes[0]}") $(login hostb man "${man_codes[1]}") $(login hosta man "$man_totp")"
+expect_eq "an unused code works once, through either host" "0 7" \
+    "$(login hostb man "${man_codes[2]}") $(login hosta man "${man_codes[2]}")"
+CONF=file admin migrate --from file --to postgresql >"$W/out" 2>"$W/err" && grep -q "moved 0 user" "$W/err" \
+    && ok "migrate again: nothing left to move" || not_ok "migrate again" "$(cat "$W/err")"
+CONF=file admin migrate --from postgresql --to file >"$W/out" 2>"$W/err" && [ -f "$W/state/man" ] \
+    && ok "migrate --from postgresql --to file moves it back" || not_ok "migrate back" "$(cat "$W/out" "$W/err")"
+expect_eq "back in the file store: codes 1-3 and the TOTP code refused" "7 7 7 7" \
+    "$(login file man "${man_codes[0]}") $(login file man "${man_codes[1]}") $(login file man "${man_codes[2]}") $(login file man "$man_totp")"
+expect_eq "code 4 works exactly once" "0 7" "$(login file man "${man_codes[3]}") $(login file man "${man_codes[3]}")"
+
+# A user in both stores with different states: refused, then --force keeps
+# what the target had spent.
+CONF=file admin migrate --from file --to postgresql --keep-source >/dev/null 2>&1
+expect_eq "--keep-source copies: code 5 spent through PostgreSQL" $SUCCESS "$(login hosta man "${man_codes[4]}")"
+set +e
+CONF=file admin migrate --from file --to postgresql --keep-source >"$W/out" 2>"$W/err"
+rc=$?
+set -e
+expect_eq "a different state in the target is refused (exit 1)" "1 yes" \
+    "$rc $(grep -q '^man: refused' "$W/out" && echo yes)"
+CONF=file admin migrate --from file --to postgresql --force >"$W/out" 2>"$W/err" \
+    && ok "--force overwrites" || not_ok "--force overwrites" "$(cat "$W/err")"
+expect_eq "... yet code 5, spent in the target, stays spent; code 6 works once" "7 0 7" \
+    "$(login hostb man "${man_codes[4]}") $(login hostb man "${man_codes[5]}") $(login hosta man "${man_codes[5]}")"
+
+# Sanitizer builds: what the module reported in the login processes.
+if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$W/driver.err" 2>/dev/null; then
+    not_ok "sanitizers are quiet in the login processes" "$(grep -m 5 -E 'Sanitizer|runtime error' "$W/driver.err")"
+fi
+
+echo "# total $(($(now_ms) - started)) ms"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

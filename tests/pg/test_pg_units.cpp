@@ -1,0 +1,206 @@
+// The PostgreSQL store's parts that need no server: the text encoding of
+// PAM's free-text fields, the refusals of unsafe connection settings (a
+// password or service in pg_conninfo, verify-full without a CA, an unsafe
+// password file, PG* variables libpq would use), fail-closed connection
+// errors without secrets in them, and the state merge that keeps spent codes
+// spent (migrate --force).
+#include "crypto.hpp"
+#include "errors.hpp"
+#include "pg_state_rows.hpp"
+#include "pg_state_store.hpp"
+#include "state_compare.hpp"
+
+#include "../unit/cmocka_cxx.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+using namespace twofactor;
+
+namespace {
+
+constexpr ScryptParams kFast{10, 1, 1};
+
+struct TempDir {
+    std::string path;
+    TempDir()
+    {
+        char tmpl[] = "/tmp/tf-pg-unit.XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+    std::string write(const std::string& name, const std::string& text, mode_t mode)
+    {
+        const std::string p = path + "/" + name;
+        std::ofstream(p) << text;
+        ::chmod(p.c_str(), mode);
+        return p;
+    }
+};
+
+Config pg_config(const std::string& conninfo, const std::string& password_file = "")
+{
+    Config c;
+    c.store = Config::Store::postgresql;
+    c.pg_conninfo = conninfo;
+    c.pg_password_file = password_file;
+    c.pg_timeout_seconds = 2;
+    return c;
+}
+
+template <typename E>
+std::string error_of(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
+
+void text_encoding_round_trips_every_byte(void** /*state*/)
+{
+    std::string all;
+    for (int c = 0; c < 256; ++c)
+        all.push_back(static_cast<char>(c));
+    for (std::size_t start = 0; start < all.size(); start += 200) {
+        const std::string part = all.substr(start, 200);
+        const std::string encoded = encode_pg_text(part);
+        for (unsigned char c : encoded)
+            assert_true(c > 0x20 && c < 0x7f);
+        assert_true(decode_pg_text(encoded) == part);
+    }
+    assert_string_equal(encode_pg_text("ssh 10%").c_str(), "ssh%2010%25");
+    assert_string_equal(encode_pg_text("").c_str(), "");
+    assert_int_equal(encode_pg_text(std::string(1000, 'a')).size(), 255); // capped
+    for (const char* bad : {"%", "%4", "%zz", "%2d", "a b", "caf\xc3\xa9"})
+        assert_true(contains(error_of<StoreError>([&] { decode_pg_text(bad); }), "PostgreSQL"));
+}
+
+void conninfo_refusals(void** /*state*/)
+{
+    std::string e = error_of<ConfigError>([] { PgStateStore s(pg_config("postgresql://tf:hunter2@db.example/tf")); });
+    assert_true(contains(e, "must not contain a password"));
+    assert_false(contains(e, "hunter2"));
+    e = error_of<ConfigError>([] { PgStateStore s(pg_config("service=fleet")); });
+    assert_true(contains(e, "service="));
+    e = error_of<ConfigError>([] { PgStateStore s(pg_config("host=db sslmode=verify-full")); });
+    assert_true(contains(e, "sslrootcert"));
+    e = error_of<ConfigError>([] { PgStateStore s(pg_config("host='unterminated")); });
+    assert_true(contains(e, "pg_conninfo"));
+    e = error_of<ConfigError>([] { PgStateStore s(pg_config("")); });
+    assert_true(contains(e, "pg_conninfo is not set"));
+    // Fine, and nothing is connected yet.
+    PgStateStore ok(pg_config("host=db sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt"));
+}
+
+void unsafe_password_files_fail_closed(void** /*state*/)
+{
+    TempDir dir;
+    const std::string conninfo = "host=" + dir.path + "/no-such-socket-dir dbname=x user=x";
+    const auto load_with = [&](const std::string& file) {
+        return error_of<StoreError>([&] { PgStateStore(pg_config(conninfo, file)).load("alice"); });
+    };
+    std::string e = load_with(dir.write("group", "pw\n", 0640));
+    assert_true(contains(e, "readable or writable by group or others"));
+    ::symlink((dir.path + "/group").c_str(), (dir.path + "/link").c_str());
+    e = load_with(dir.path + "/link");
+    assert_true(contains(e, "is a symlink"));
+    e = load_with(dir.path + "/missing");
+    assert_true(contains(e, "No such file"));
+    e = load_with(dir.write("two-lines", "pw\nmore\n", 0600));
+    assert_true(contains(e, "one line"));
+    assert_false(contains(e, "more"));
+    e = load_with(dir.write("empty", "", 0600));
+    assert_true(contains(e, "one line"));
+
+    // A good file: the error is now the connection's, one line, no password.
+    e = load_with(dir.write("good", "s3cr3t-pw\n", 0600));
+    assert_true(contains(e, "PostgreSQL: cannot connect"));
+    assert_false(contains(e, "s3cr3t-pw"));
+    assert_false(contains(e, "\n"));
+}
+
+void libpq_environment_is_refused(void** /*state*/)
+{
+    TempDir dir;
+    const std::string conninfo = "host=" + dir.path + " dbname=x user=x";
+    ::setenv("PGHOSTADDR", "192.0.2.1", 1);
+    std::string e = error_of<StoreError>([&] { PgStateStore(pg_config(conninfo)).load("alice"); });
+    ::unsetenv("PGHOSTADDR");
+    assert_true(contains(e, "PGHOSTADDR"));
+    // A parameter pg_conninfo sets is not taken from the environment: no refusal.
+    ::setenv("PGHOST", "/elsewhere", 1);
+    e = error_of<StoreError>([&] { PgStateStore(pg_config(conninfo)).load("alice"); });
+    ::unsetenv("PGHOST");
+    assert_false(contains(e, "PGHOST"));
+    assert_true(contains(e, "cannot connect"));
+}
+
+void invalid_user_names_never_reach_the_database(void** /*state*/)
+{
+    PgStateStore s(pg_config("host=/nonexistent"));
+    for (const char* bad : {"", "../etc", "a b", "-x", "a'b"})
+        assert_true(contains(error_of<InvalidUserName>([&] { s.load(bad); }), "invalid user name"));
+}
+
+UserState sample_state()
+{
+    UserState s;
+    s.user = "alice";
+    s.totp = TotpState{random_bytes(20), TotpParams{}, 1700000000, 56666666};
+    s.codes = generate_backup_codes(4, 8, kFast, 1700000000).set;
+    return s;
+}
+
+void keep_spent_never_revives_a_code(void** /*state*/)
+{
+    const UserState existing = [] {
+        UserState s = sample_state();
+        s.codes->slots[1].used = CodeUse{1700000100, "sshd", "192.0.2.7", "ssh"};
+        s.totp->last_step = 56666670;
+        return s;
+    }();
+    UserState incoming = existing;
+    incoming.codes->slots[1].used.reset(); // a stale copy where code 2 is unused
+    incoming.codes->slots[3].used = CodeUse{1700000200, "login", "", "tty1"};
+    incoming.totp->last_step = 56666600;
+    incoming.failures = 3;
+    assert_false(same_state(incoming, existing));
+
+    const UserState merged = keep_spent(incoming, existing);
+    assert_true(merged.codes->slots[1].used == existing.codes->slots[1].used);
+    assert_true(merged.codes->slots[3].used == incoming.codes->slots[3].used);
+    assert_false(merged.codes->slots[0].used.has_value());
+    assert_int_equal(*merged.totp->last_step, 56666670);
+    assert_int_equal(merged.failures, 3);
+
+    // Another set or another key: nothing carried over.
+    UserState other = incoming;
+    other.codes = generate_backup_codes(4, 8, kFast, 1700000300).set;
+    other.totp->secret = random_bytes(20);
+    const UserState fresh = keep_spent(other, existing);
+    assert_int_equal(fresh.codes->remaining(), 4);
+    assert_int_equal(*fresh.totp->last_step, 56666600);
+    assert_true(same_state(existing, existing));
+}
+
+} // namespace
+
+int main()
+{
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(text_encoding_round_trips_every_byte),
+        cmocka_unit_test(conninfo_refusals),
+        cmocka_unit_test(unsafe_password_files_fail_closed),
+        cmocka_unit_test(libpq_environment_is_refused),
+        cmocka_unit_test(invalid_user_names_never_reach_the_database),
+        cmocka_unit_test(keep_spent_never_revives_a_code),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

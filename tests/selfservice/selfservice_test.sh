@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# Tests of twofactor(1), the setuid self-service command, run the way a user
+# runs it: a throwaway account (useradd; userdel on exit) runs a root-owned
+# mode-4755 copy of the built binary through setpriv, in a pty driven by
+# expect (drive.exp). The tool reads fixed paths, so every run happens in a
+# private mount namespace (in_namespace.sh) where the test configuration,
+# a test /etc/pam.d/twofactor (the shipped stack with the built module) and
+# a syslog socket cover the host's: the host's /etc is checked unchanged at
+# the end.
+# Usage: selfservice_test.sh TOOL MODULE ADMIN_TOOL VERSION
+# Exit: 0 all passed, 1 a failure, 77 skipped (not root, no mount namespaces,
+# no setuid possible here).
+set -o pipefail
+tool=$(realpath "$1")
+module=$(realpath "$2")
+admin=$(realpath "$3")
+version=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+source_dir=$(cd "$here/../.." && pwd)
+
+skip() { echo "skipping: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root (useradd, a setuid copy, mount namespaces)"
+unshare -m true 2>/dev/null || skip "no mount namespaces here"
+grep -q '^NoNewPrivs:[[:space:]]*1' /proc/self/status && skip "no_new_privs is set: setuid has no effect"
+for cmd in expect oathtool setpriv findmnt useradd chpasswd /usr/bin/python3; do
+  command -v "$cmd" >/dev/null || { echo "missing $cmd (see TESTING-NOTES: apt-get install expect oathtool ...)"; exit 1; }
+done
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   - $1"; }
+not_ok() {
+  failed=$((failed + 1)); echo "FAIL - $1"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    | /'
+  return 0
+}
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')" "$(tail -n 25 "$work/out" 2>/dev/null)"; fi
+}
+check_contains() { # check_contains NAME NEEDLE FILE
+  if grep -qF -- "$2" "$3"; then ok "$1"; else not_ok "$1 ('$2' missing)" "$(tail -n 25 "$3")"; fi
+}
+check_absent() { # check_absent NAME NEEDLE FILE
+  if grep -qF -- "$2" "$3"; then not_ok "$1 ('$2' present)" "$(grep -F -- "$2" "$3" | head -3)"; else ok "$1"; fi
+}
+
+work=$(mktemp -d /tmp/tf-selfservice.XXXXXX)
+user="tfself$$"
+other="tfoth$$"
+password="Pw-$RANDOM-$RANDOM-x"
+sink_pid=
+# The host files the test covers in its namespaces. Compared file by file
+# at the end (a file another test adds meanwhile, like e2e's sshd service,
+# is not ours to judge), plus the two paths this tool reads.
+etc_sums() { find /etc/pam.d /etc/security -xdev -type f -print0 | sort -z | xargs -0 sha256sum; }
+ours_state() { sha256sum /etc/pam.d/twofactor /etc/security/twofactor.conf 2>&1; }
+etc_before=$(etc_sums)
+ours_before=$(ours_state)
+cleanup() {
+  set +e
+  [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
+  userdel -r "$user" 2>/dev/null
+  userdel -r "$other" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+chmod 0755 "$work"
+
+# --- the setuid copy: in a directory on a mount without nosuid -----------
+bindir=
+for candidate in "$work" /var/tmp "$(dirname "$tool")"; do
+  if ! findmnt -no OPTIONS --target "$candidate" | tr ',' '\n' | grep -qx nosuid; then
+    bindir=$(mktemp -d "$candidate/tf-bin.XXXXXX") && break
+  fi
+done
+[ -n "$bindir" ] || skip "every candidate directory is on a nosuid mount"
+[ "$bindir" = "${bindir#"$work"}" ] && trap 'cleanup; rm -rf "$bindir"' EXIT
+chmod 0755 "$bindir"
+bin=$bindir/twofactor
+install -o root -g root -m 4755 "$tool" "$bin"
+install -o root -g root -m 0755 "$tool" "$bindir/twofactor-nosuid"
+
+# --- configuration, PAM service, state, syslog ---------------------------
+state=$work/state
+mkdir -m 0700 "$state"
+cp -a /etc/security "$work/etc-security"
+conf=$work/etc-security/twofactor.conf
+write_conf() { # write_conf [EXTRA LINE...]
+  # window = 10: the tests re-authenticate many times a minute, each with a
+  # fresh TOTP step (a used step is refused as a replay).
+  { printf 'state_dir = %s\nscrypt_log2_n = 10\nwindow = 10\nmax_failures = 5\n' "$state"
+    [ $# -gt 0 ] && printf '%s\n' "$@"; } >"$conf"
+  chmod 0644 "$conf"
+}
+write_conf
+cp -a /etc/pam.d "$work/pam.d"
+# The shipped stack, with the built module and no failure delay.
+shipped_pam() {
+  sed -e "s#pam_twofactor\.so#$module#" -e 's#^\(auth[[:space:]]*requisite[[:space:]]*pam_unix\.so\)#\1 nodelay#' \
+    "$source_dir/conf/pam.d/twofactor" >"$work/pam.d/twofactor"
+}
+shipped_pam
+grep -q "$module nullok" "$work/pam.d/twofactor" || { echo "could not adapt conf/pam.d/twofactor"; exit 1; }
+
+/usr/bin/python3 "$here/syslog_sink.py" "$work/log.sock" "$work/syslog" &
+sink_pid=$!
+for _ in $(seq 50); do [ -S "$work/log.sock" ] && break; sleep 0.1; done
+
+useradd -m -s /bin/sh "$user"
+useradd -m -s /bin/sh "$other"
+echo "$user:$password" | chpasswd
+uid=$(id -u "$user")
+ADMIN=("$admin" --config "$conf")
+"${ADMIN[@]}" enroll "$other" --no-confirm --json >/dev/null 2>&1
+"${ADMIN[@]}" issue "$other" >/dev/null 2>&1
+other_before=$(sha256sum <"$state/$other")
+
+# run_self [-e VAR=VALUE]... [-p PROBE_DIR] [-w SHELL_WRAPPER] ANSWER... -- ARGS...
+# Runs the setuid copy as $user with ARGS, answering prompts with ANSWERs;
+# sets RC and leaves the output (pty: stdout and stderr) in $work/out.
+run_self() {
+  local probe=- wrapper='exec "$@"'
+  local -a envs=() answers=()
+  while :; do
+    case $1 in
+      -e) envs+=("$2"); shift 2 ;;
+      -p) probe=$2; shift 2 ;;
+      -w) wrapper=$2; shift 2 ;;
+      *) break ;;
+    esac
+  done
+  while [ "$1" != -- ]; do answers+=("$1"); shift; done
+  shift
+  unshare -m "$here/in_namespace.sh" "$work" -- \
+    expect "$here/drive.exp" 30 "$probe" "${answers[@]}" -- \
+    sh -c "$wrapper" sh setpriv --reuid="$user" --regid="$user" --init-groups -- \
+    env -i PATH=/usr/bin:/bin HOME="/home/$user" TERM=dumb "${envs[@]}" "$bin" "$@" >"$work/out.raw" 2>&1
+  RC=$?
+  tr -d '\r' <"$work/out.raw" >"$work/out"
+}
+
+# Re-authentication needs a TOTP code of a step not used before: CODE gets
+# the next one of SECRET (steps only go up; window = 10 allows that).
+SECRET=
+NEXT_STEP=0
+next_code() {
+  local now_step=$(( $(date +%s) / 30 ))
+  [ "$NEXT_STEP" -lt $((now_step - 9)) ] && NEXT_STEP=$((now_step - 9))
+  CODE=$(oathtool --totp -b "$SECRET" --now "@$((NEXT_STEP * 30))")
+  NEXT_STEP=$((NEXT_STEP + 1))
+}
+code_of() { oathtool --totp -b "$1" --now "@$((($(date +%s) / 30 - 1) * 30))"; }
+printed_secret() { grep -o 'secret=[A-Z2-7]*' "$work/out" | head -1 | cut -d= -f2; }
+printed_codes() { grep -oE '^ +[0-9]+\.  [A-Z0-9]{8} ' "$work/out" | awk '{print $2}'; }
+totp_secret() { awk '$1 == "totp" {print $5}' "$state/$user" 2>/dev/null; }
+codes_header() { grep '^codes ' "$state/$user" 2>/dev/null; }
+state_sum() { sha256sum <"$state/$user" 2>/dev/null; }
+admin_verify() { printf '%s\n' "$1" | "${ADMIN[@]}" verify "$2" >/dev/null 2>&1; echo $?; }
+
+echo "# setuid copy: $bin"
+
+# --- the command line: nothing names another user, a config or a state dir
+run_self -- --help
+check "--help exits 0" 0 "$RC"
+check_contains "--help shows the commands" "twofactor new-codes" "$work/out"
+run_self -- --version
+check "--version" "0 twofactor $version" "$RC $(head -1 "$work/out")"
+run_self --
+check "no command: usage error" 2 "$RC"
+run_self -- status "$other"
+check "status OTHER_USER: usage error" 2 "$RC"
+check_contains "a user name is refused as such" "takes no user name" "$work/out"
+for args in "new-codes $other" "enroll $other" "--user=$other status" "--user $other status" \
+            "--config $work/evil.conf status" "--state-dir $work status" "status --qr utf8" "enroll --qr bogus" \
+            "status status" "-u $other status"; do
+  # shellcheck disable=SC2086
+  run_self -- $args
+  check "usage error: twofactor $args" 2 "$RC"
+done
+setpriv --reuid="$user" --regid="$user" --init-groups "$bindir/twofactor-nosuid" status >"$work/out" 2>&1
+check "without the setuid bit: refused" 1 "$?"
+check_contains "without the setuid bit: says why" "not installed setuid root" "$work/out"
+
+# --- first enrolment: no state, so the stack's nullok asks no code --------
+run_self -- status
+check "status without a second factor: exit 3" 3 "$RC"
+check_contains "status says none is set up" "No second factor is set up for $user" "$work/out"
+run_self "$password" @TOTP -- enroll
+check "first enroll (password, confirmation code)" 0 "$RC"
+check_absent "first enroll asks no verification code" "Verification code" "$work/out"
+check_contains "enroll shows a QR code" "█" "$work/out"
+SECRET=$(printed_secret)
+check "first enroll stored the secret shown" "${SECRET:-none shown}" "$(totp_secret)"
+check "state file is root:root 0600" "root:root 600" "$(stat -c '%U:%G %a' "$state/$user")"
+check "lock file is root's" "root:root" "$(stat -c '%U:%G' "$state/.$user.lock")"
+NEXT_STEP=$(( $(date +%s) / 30 + 2 ))
+
+run_self -- status
+check "status after enrolment" 0 "$RC"
+check_contains "status: app set up" "set up" "$work/out"
+check_contains "status: no codes yet" "none" "$work/out"
+
+# --- new-codes: shown once, verifiable, the old set invalid ---------------
+next_code
+run_self "$password" "$CODE" -- new-codes
+check "new-codes (password + TOTP)" 0 "$RC"
+mapfile -t codes_a < <(printed_codes)
+check "new-codes prints 10 codes" 10 "${#codes_a[@]}"
+check_contains "new-codes: password manager or paper" "password manager or on paper" "$work/out"
+check "a new code verifies (twofactor-admin verify)" 0 "$(admin_verify "${codes_a[0]}" "$user")"
+
+next_code
+run_self "$password" "$CODE" -- new-codes
+check "new-codes again" 0 "$RC"
+mapfile -t codes_b < <(printed_codes)
+check_contains "new-codes says the old set is gone" "previous backup codes no longer work" "$work/out"
+check "an old-set code is refused" 1 "$(admin_verify "${codes_a[1]}" "$user")"
+check "a new-set code verifies" 0 "$(admin_verify "${codes_b[0]}" "$user")"
+
+run_self "$password" "${codes_b[1]}" -- new-codes
+check "new-codes, re-authenticated with a backup code" 0 "$RC"
+check_contains "the backup-code login message is shown" "Backup code accepted" "$work/out"
+mapfile -t codes_c < <(printed_codes)
+check "the set before is invalid" 1 "$(admin_verify "${codes_b[2]}" "$user")"
+
+run_self -- status
+check_contains "status: codes left" "10 of 10 left" "$work/out"
+check_contains "status: last verified login" "backup code, via twofactor on /dev/pts/" "$work/out"
+
+# --- enroll over an existing secret: replaced only once confirmed ---------
+codes_before=$(codes_header)
+next_code
+run_self "$password" "$CODE" @TOTP -- enroll --qr none
+check "enroll again (password, code, confirmation)" 0 "$RC"
+check_absent "--qr none draws no QR code" "█" "$work/out"
+old_secret=$SECRET
+SECRET=$(printed_secret)
+if [ -n "$SECRET" ] && [ "$SECRET" != "$old_secret" ]; then ok "a new secret was shown"
+else not_ok "a new secret was shown"; fi
+check "the new secret is stored" "$SECRET" "$(totp_secret)"
+check "backup codes kept" "$codes_before" "$(codes_header)"
+NEXT_STEP=$(( $(date +%s) / 30 + 2 ))
+
+before=$(state_sum)
+run_self "$password" "$(code_of "$old_secret")" -- new-codes
+check "a code of the replaced secret no longer re-authenticates" 1 "$RC"
+check "backup codes unchanged after that" "$codes_before" "$(codes_header)"
+
+# Wrong confirmation codes: the old secret stays. Probed at each prompt:
+# stray fds closed, no core dumps, the user's ids while waiting for input.
+mkdir -p "$work/probe" && rm -f "$work/probe"/*
+next_code
+run_self -p "$work/probe" -w 'exec 7</etc/hostname 9</etc/hostname; exec "$@"' \
+  "$password" "$CODE" 000000 000001 000002 -- enroll
+check "enroll with wrong confirmation codes: refused" 1 "$RC"
+check_contains "enroll: says the code does not match" "does not match the new secret" "$work/out"
+check "the old secret is kept" "$SECRET" "$(totp_secret)"
+check "backup codes kept" "$codes_before" "$(codes_header)"
+if grep -q /etc/hostname "$work/probe/fds.0" 2>/dev/null || ! [ -s "$work/probe/fds.0" ]; then
+  not_ok "inherited fds above 2 are closed" "$(cat "$work/probe/fds.0" 2>/dev/null)"
+else ok "inherited fds above 2 are closed"; fi
+check "no core dumps" "0 0" "$(awk '/^Max core file size/ {print $5, $6}' "$work/probe/limits.0" 2>/dev/null)"
+check "root's euid only inside PAM (Password prompt)" "$uid 0 0 0" \
+  "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$work/probe/status.0" 2>/dev/null)"
+check "the user's euid while waiting for the confirmation code" "$uid $uid 0 $uid" \
+  "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$work/probe/status.2" 2>/dev/null)"
+
+next_code
+run_self "$password" "$CODE" @EOF -- enroll
+check "enroll with no confirmation (end of input): refused" 1 "$RC"
+check "the old secret is kept" "$SECRET" "$(totp_secret)"
+
+# --- re-authentication failures change nothing -----------------------------
+before=$(state_sum)
+run_self "wrong-$password" -- new-codes
+check "wrong password: refused, no code asked" 1 "$RC"
+check_contains "wrong password: says so" "authentication failed; nothing changed" "$work/out"
+check "wrong password: state file untouched" "$before" "$(state_sum)"
+run_self "wrong-$password" -- enroll
+check "wrong password (enroll): refused" 1 "$RC"
+check_absent "no secret shown before re-authentication" "otpauth://" "$work/out"
+
+run_self "$password" 00000000 -- new-codes
+check "right password, wrong code: refused" 1 "$RC"
+check "wrong code: backup codes unchanged" "$codes_before" "$(codes_header)"
+check "wrong code: secret unchanged" "$SECRET" "$(totp_secret)"
+run_self "$password" 00000000 -- enroll
+check "right password, wrong code (enroll): refused" 1 "$RC"
+check_absent "no secret shown before re-authentication" "otpauth://" "$work/out"
+check "wrong code (enroll): secret unchanged" "$SECRET" "$(totp_secret)"
+run_self @EOF -- new-codes
+check "no answer at the password prompt: refused" 1 "$RC"
+check_contains "no answer: says so" "authentication aborted" "$work/out"
+
+# A stack that does not verify the second factor is caught.
+printf 'auth required pam_unix.so nodelay\naccount include common-account\n' >"$work/pam.d/twofactor"
+before=$(state_sum)
+run_self "$password" -- new-codes
+check "stack without pam_twofactor: refused" 1 "$RC"
+check_contains "says the second factor was not checked" "did not check your second factor" "$work/out"
+check "stack without pam_twofactor: state untouched" "$before" "$(state_sum)"
+rm "$work/pam.d/twofactor"
+run_self -- new-codes
+check "no /etc/pam.d/twofactor: refused" 1 "$RC"
+check_contains "no /etc/pam.d/twofactor: says so" "/etc/pam.d/twofactor is missing" "$work/out"
+shipped_pam
+
+# --- operations forbidden by twofactor.conf --------------------------------
+before=$(state_sum)
+for op in status new-codes enroll; do
+  key=allow_user_${op//-/_}
+  write_conf "$key = no"
+  run_self -- "$op"
+  check "$key = no: twofactor $op refused" 1 "$RC"
+  check_contains "$key = no: says so" "is not allowed on this host" "$work/out"
+done
+check "forbidden operations: state untouched" "$before" "$(state_sum)"
+write_conf "bogus_key = 1"
+run_self -- status
+check "bad configuration: refused" 1 "$RC"
+check_contains "bad configuration: says ask the administrator" "ask your administrator" "$work/out"
+write_conf
+
+# --- environment and descriptors the user controls have no effect ---------
+run_self -- status
+cp "$work/out" "$work/status.plain"
+mkdir -m 0700 "$work/evil-state"
+if command -v cc >/dev/null; then
+  printf '#include <unistd.h>\n__attribute__((constructor)) static void f(void) { write(2, "PWNED\\n", 6); }\n' \
+    >"$work/evil.c"
+  cc -shared -fPIC -o "$work/evil.so" "$work/evil.c"
+  env LD_PRELOAD="$work/evil.so" /bin/true 2>"$work/control"
+  check_contains "control: the preload library works on a normal program" PWNED "$work/control"
+fi
+printf 'state_dir = %s\nallow_user_status = no\n' "$work/evil-state" >"$work/evil.conf"
+run_self -e LD_PRELOAD="$work/evil.so" -e LD_LIBRARY_PATH="$work" -e TZ=Pacific/Kiritimati \
+  -e LANG=de_DE.UTF-8 -e LC_ALL=de_DE.UTF-8 -e TWOFACTOR_CONFIG="$work/evil.conf" \
+  -e TWOFACTOR_STATE_DIR="$work/evil-state" -e PAM_WRAPPER=1 -- status
+check "status with a hostile environment" 0 "$RC"
+check_absent "LD_PRELOAD is ignored" PWNED "$work/out"
+if diff -u "$work/status.plain" "$work/out" >"$work/diff"; then ok "TZ, locale, TWOFACTOR_* change nothing"
+else not_ok "TZ, locale, TWOFACTOR_* change nothing" "$(cat "$work/diff")"; fi
+
+before=$(state_sum)
+run_self -w 'exec "$@" >&-' -- status
+check "stdout closed: refused" 1 "$RC"
+run_self -w 'exec "$@" 2>&-' -- status
+check "stderr closed: refused" 1 "$RC"
+run_self -w 'exec "$@" <&-' -- new-codes
+check "stdin closed: refused" 1 "$RC"
+run_self -w 'exec "$@" >&-' "$password" "$CODE" -- new-codes
+check "new-codes with stdout closed: refused before asking" 1 "$RC"
+check "closed descriptors: state untouched" "$before" "$(state_sum)"
+
+# --- nothing else touched ---------------------------------------------------
+check "the other user's state is untouched" "$other_before" "$(sha256sum <"$state/$other")"
+
+sleep 0.2 # the sink writes each datagram as it comes
+log=$work/syslog
+check_contains "audit: new-codes success" "user=$user uid=$uid" "$log"
+check_contains "audit: new-codes success" "operation=new-codes outcome=success count=10 replaced_set=yes" "$log"
+check_contains "audit: enroll success" "operation=enroll outcome=success replaced=yes" "$log"
+check_contains "audit: wrong password" "outcome=refused reason=reauthentication_failed" "$log"
+check_contains "audit: wrong confirmation" "operation=enroll outcome=refused reason=confirmation_failed" "$log"
+check_contains "audit: forbidden" "operation=new-codes outcome=refused reason=not_allowed" "$log"
+check_contains "audit: unverified stack" "reason=second_factor_not_checked" "$log"
+check_contains "audit: closed stdio" "standard input, output or error is closed" "$log"
+leaked=0
+for secret in "${codes_a[@]}" "${codes_b[@]}" "${codes_c[@]}" "$SECRET" "$old_secret" "$password"; do
+  [ -n "$secret" ] && grep -qF -- "$secret" "$log" && leaked=$((leaked + 1))
+done
+check "audit: no code, secret or password in the log" 0 "$leaked"
+
+if changed=$(printf '%s\n' "$etc_before" | sha256sum --check --quiet 2>&1); then
+  ok "host /etc/pam.d and /etc/security unchanged (sha256 of every file)"
+else not_ok "host /etc/pam.d and /etc/security unchanged (sha256 of every file)" "$changed"; fi
+check "host /etc/pam.d/twofactor and /etc/security/twofactor.conf as before" "$ours_before" "$(ours_state)"
+
+echo "== $passed passed, $failed failed =="
+[ "$failed" -eq 0 ]

@@ -1,0 +1,131 @@
+#include "command_line.hpp"
+
+#include "output.hpp"
+
+#include <optional>
+#include <string_view>
+
+namespace twofactor::self_service {
+
+const char* const kUsage
+    = "Usage: twofactor status\n"
+      "       twofactor new-codes\n"
+      "       twofactor enroll [--qr utf8|ansi|none]\n"
+      "       twofactor --help | --version\n"
+      "\n"
+      "Manage the second factor of your own account on this host. It always acts on\n"
+      "the account you are logged in as; new-codes and enroll first ask for your\n"
+      "password and a current verification code.\n"
+      "\n"
+      "Commands:\n"
+      "  status     whether an authenticator app is set up, backup codes left, last use\n"
+      "  new-codes  a new set of one-time backup codes, shown once; the old set stops working\n"
+      "  enroll     set up a new authenticator app (QR code), confirmed by a code from it;\n"
+      "             the previous app stops working, backup codes are kept\n"
+      "\n"
+      "Options:\n"
+      "  --qr STYLE  enroll: utf8 (default; light-on-dark terminals), ansi (any terminal)\n"
+      "              or none (no QR code, type the secret by hand)\n"
+      "  --help      show this help\n"
+      "  --version   show the version\n"
+      "\n"
+      "Exit status: 0 done; 1 refused or failed (re-authentication failed, not allowed\n"
+      "by the administrator, wrong confirmation code, state or configuration error);\n"
+      "2 usage error; 3 status: no second factor set up.\n";
+
+const char* to_string(Operation operation)
+{
+    switch (operation) {
+    case Operation::status:
+        return "status";
+    case Operation::new_codes:
+        return "new-codes";
+    case Operation::enroll:
+        return "enroll";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// An argument quoted in a message: printable, and short.
+std::string quoted(std::string_view argument)
+{
+    constexpr std::size_t kMax = 40;
+    std::string text = admin::printable(argument.substr(0, kMax));
+    if (argument.size() > kMax)
+        text += "...";
+    return "'" + text + "'";
+}
+
+std::optional<Operation> parse_operation(std::string_view name)
+{
+    if (name == "status")
+        return Operation::status;
+    if (name == "new-codes")
+        return Operation::new_codes;
+    if (name == "enroll")
+        return Operation::enroll;
+    return std::nullopt;
+}
+
+admin::QrStyle parse_qr(std::string_view value)
+{
+    const std::optional<admin::QrStyle> style = admin::parse_qr_style(value);
+    if (!style)
+        throw UsageError("--qr: expected utf8, ansi or none, got " + quoted(value));
+    return *style;
+}
+
+} // namespace
+
+CommandLine parse_command_line(int argc, const char* const* argv)
+{
+    CommandLine line;
+    std::optional<Operation> operation;
+    bool help = false, version = false, qr = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i] != nullptr ? argv[i] : "";
+        if (arg == "--help" || arg == "-h") {
+            help = true;
+        } else if (arg == "--version") {
+            version = true;
+        } else if (arg == "--qr" || arg.substr(0, 5) == "--qr=") {
+            if (qr)
+                throw UsageError("--qr given twice");
+            qr = true;
+            if (arg == "--qr") {
+                if (i + 1 >= argc || argv[i + 1] == nullptr)
+                    throw UsageError("--qr needs a value (utf8, ansi or none)");
+                line.qr = parse_qr(argv[++i]);
+            } else {
+                line.qr = parse_qr(arg.substr(5));
+            }
+        } else if (!arg.empty() && arg[0] == '-') {
+            throw UsageError("unknown option " + quoted(arg));
+        } else if (!operation) {
+            operation = parse_operation(arg);
+            if (!operation)
+                throw UsageError("unknown command " + quoted(arg));
+        } else {
+            throw UsageError("unexpected argument " + quoted(arg)
+                             + ": twofactor acts only on your own account and takes no user name");
+        }
+    }
+    if (help) {
+        line.action = CommandLine::Action::help;
+        return line;
+    }
+    if (version) {
+        line.action = CommandLine::Action::version;
+        return line;
+    }
+    if (!operation)
+        throw UsageError("no command given");
+    if (qr && *operation != Operation::enroll)
+        throw UsageError("--qr is only for enroll");
+    line.operation = *operation;
+    return line;
+}
+
+} // namespace twofactor::self_service

@@ -1,0 +1,77 @@
+// What the three commands of twofactor(1) share: the session they run in
+// (the caller's own account, the fixed configuration, the store, the
+// privileges), the errors they throw, and the steps every change takes:
+// allowed by the configuration, state readable, re-authenticated.
+#pragma once
+
+#include "audit.hpp"
+#include "command_line.hpp"
+#include "privileges.hpp"
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "state_store.hpp"
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace twofactor::self_service {
+
+// Documented in --help and twofactor(1).
+enum class ExitCode : int {
+    ok = 0,
+    failed = 1,       // refused or failed
+    usage = 2,        // bad command line
+    not_enrolled = 3, // status: no second factor set up
+};
+
+// Refused before or instead of a change: not allowed by the configuration,
+// re-authentication failed, wrong confirmation code. Exit status 1.
+class Refused : public std::runtime_error {
+public:
+    Refused(std::string audit_reason, const std::string& message)
+        : std::runtime_error(message), audit_reason_(std::move(audit_reason))
+    {
+    }
+    const std::string& audit_reason() const { return audit_reason_; } // "reason=..."
+
+private:
+    std::string audit_reason_;
+};
+
+struct Session {
+    AuditSubject subject; // the real uid's account and terminal
+    Privileges& privileges;
+    Config config;
+    std::unique_ptr<StateStore> store;
+    SystemClock clock;
+    CommandLine command_line;
+};
+
+// The real uid's account: its passwd entry, whose name must be a valid state
+// file name and must map back to the same uid. Throws Refused.
+std::string own_user_name(uid_t uid);
+
+// Throws Refused if twofactor.conf forbids `operation` (allow_user_*).
+void require_allowed(const Session& session, Operation operation);
+
+// The caller's state, read with root's effective uid.
+std::optional<UserState> load_own_state(Session& session);
+
+// Runs the PAM service "twofactor". If the user had a second factor before,
+// also checks that this very authentication verified it (the state's last
+// login is by service "twofactor", at or after the start), so a stack that
+// forgot pam_twofactor cannot let a password alone through. Throws Refused.
+void require_reauthentication(Session& session, const std::optional<UserState>& before);
+
+// Writes `change` to the caller's state with root's effective uid.
+bool update_own_state(Session& session, const StateStore::Change& change);
+
+ExitCode run_status(Session& session);
+ExitCode run_new_codes(Session& session);
+ExitCode run_enroll(Session& session);
+
+} // namespace twofactor::self_service

@@ -1,0 +1,105 @@
+// twofactor status: what the caller's second factor looks like, without a
+// code or a secret: authenticator app set up or not, backup codes left, the
+// last verified login and the last backup code used (when, which service,
+// from where), failures and lockout. Read-only, so no re-authentication.
+#include "self_service.hpp"
+
+#include "output.hpp"
+#include "system.hpp"
+
+#include "otpauth.hpp"
+
+namespace twofactor::self_service {
+namespace {
+
+std::string where(const std::string& service, const std::string& rhost, const std::string& tty)
+{
+    std::string text = "via " + admin::printable(service.empty() ? std::string("-") : service);
+    if (!rhost.empty())
+        text += " from " + admin::printable(rhost);
+    else if (!tty.empty())
+        text += " on " + admin::printable(tty);
+    return text;
+}
+
+const CodeUse* last_code_use(const BackupCodeSet& set)
+{
+    const CodeUse* last = nullptr;
+    for (const CodeSlot& slot : set.slots)
+        if (slot.used && (last == nullptr || slot.used->at > last->at))
+            last = &*slot.used;
+    return last;
+}
+
+void print(admin::OutputBuffer& out, const UserState& s, const Config& config, std::int64_t now)
+{
+    constexpr std::size_t kLabel = 26;
+    out.padded("  Authenticator app:", kLabel);
+    if (s.totp)
+        out << "set up " << admin::format_time(s.totp->enrolled_at) << " ("
+            << admin::uri_algorithm(s.totp->params.algorithm) << ", " << s.totp->params.digits << " digits, "
+            << s.totp->params.period << " s)\n";
+    else
+        out << "not set up\n";
+
+    out.padded("  Backup codes:", kLabel);
+    if (s.codes)
+        out << static_cast<std::uint64_t>(s.codes->remaining()) << " of "
+            << static_cast<std::uint64_t>(s.codes->slots.size()) << " left, issued "
+            << admin::format_time(s.codes->issued_at) << "\n";
+    else
+        out << "none\n";
+
+    out.padded("  Last verified login:", kLabel);
+    if (s.last_login)
+        out << admin::format_time(s.last_login->at) << ", "
+            << (s.last_login->method == Method::totp ? "app code" : "backup code") << ", "
+            << where(s.last_login->service, s.last_login->rhost, s.last_login->tty) << "\n";
+    else
+        out << "never\n";
+
+    if (s.codes)
+        if (const CodeUse* use = last_code_use(*s.codes)) {
+            out.padded("  Last backup code used:", kLabel);
+            out << admin::format_time(use->at) << ", " << where(use->service, use->rhost, use->tty) << "\n";
+        }
+
+    out.padded("  Failed attempts:", kLabel);
+    out << s.failures << " since the last success\n";
+    if (s.locked_until > now) {
+        out.padded("  Locked out until:", kLabel);
+        out << admin::format_time(s.locked_until) << " (too many failed codes)\n";
+    }
+
+    if (s.codes && s.codes->remaining() == 0)
+        out << "\nNo backup codes left: make a new set with 'twofactor new-codes'.\n";
+    else if (s.codes && s.codes->remaining() <= config.warn_remaining)
+        out << "\nFew backup codes left: make a new set with 'twofactor new-codes'.\n";
+}
+
+} // namespace
+
+ExitCode run_status(Session& session)
+{
+    require_allowed(session, Operation::status);
+    const std::optional<UserState> state = load_own_state(session);
+    session.privileges.drop_permanently();
+
+    const std::string& user = session.subject.user;
+    admin::OutputBuffer out;
+    if (!state || !state->enrolled()) {
+        out << "No second factor is set up for " << user << " on " << admin::host_name() << ".\n";
+        if (session.config.allow_user_enroll)
+            out << "Set one up with 'twofactor enroll' (authenticator app) and 'twofactor new-codes'.\n";
+        out.flush();
+        audit(session.subject, "status", Outcome::success, "enrolled=no");
+        return ExitCode::not_enrolled;
+    }
+    out << "Second factor of " << user << " on " << admin::host_name() << ":\n";
+    print(out, *state, session.config, session.clock.now());
+    out.flush();
+    audit(session.subject, "status", Outcome::success, "enrolled=yes");
+    return ExitCode::ok;
+}
+
+} // namespace twofactor::self_service
