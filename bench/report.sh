@@ -1,0 +1,298 @@
+# Sourced by scripts/bench: turns the figures in $RUN/out into
+# bench/RESULTS.md. Uses the variables and helpers scripts/bench defines.
+
+# The peer with the lowest median in a tsv (full runs only, not the
+# "-without-fsync" diagnostics): "name<TAB>median".
+fastest_peer() {
+  awk -F'\t' '$1 !~ /^ours/ && $1 !~ /without-fsync/ { if (best == "" || $3 < m) { best = $1; m = $3 } }
+              END { printf "%s\t%s\n", best, m }' "$1"
+}
+
+verdict_le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "yes" : "**no**") }'; }
+
+kdf_table() {
+  awk -F'\t' '
+    BEGIN { print "| attempt | unused codes before it | PAM result | scrypt evaluations |"; print "|---|--:|---|--:|" }
+    {
+      split($3, l, ":"); kind = l[1]; left = l[2]
+      what = kind == "right" ? "right backup code" : kind == "wrong" ? "wrong backup code (ZZZZZZZZ)" \
+           : kind == "reused" ? "a code already used" : "wrong 6-digit (TOTP-shaped) code"
+      printf "| %s | %s | %s | %s |\n", what, left, $4, $6
+    }' "$RUN/out/s5-trace.tsv"
+}
+
+# "yes" if every backup-code-shaped attempt with codes left ran exactly one
+# KDF (the target). Attempts with no code left and 6-digit inputs are
+# reported, not judged (a decoy KDF there is a timing choice, not a cost).
+kdf_verdict() {
+  awk -F'\t' '{ split($3, l, ":"); if ((l[1] == "wrong" || l[1] == "right") && l[2] > 0 && $6 != 1) bad++ }
+              END { print bad ? "**no**" : "yes" }' "$RUN/out/s5-trace.tsv"
+}
+
+# What each module makes the dynamic loader map into a login process.
+module_table() {
+  local m path
+  echo "| module | size, KiB | direct dependencies | shared objects loaded with it (\`ldd\`) |"
+  echo "|---|--:|---|--:|"
+  for m in "ours:$MODULE" \
+           "google-authenticator:$(find /lib /usr/lib -name pam_google_authenticator.so -print -quit)" \
+           "pam_oath:$(find /lib /usr/lib -name pam_oath.so -print -quit)"; do
+    path=${m#*:}
+    printf '| %s | %s | %s | %s |\n' "${m%%:*}" "$(( $(stat -c %s "$path") / 1024 ))" \
+      "$(readelf -d "$path" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | paste -sd ' ' | sed 's/ /, /g')" \
+      "$(ldd "$path" | grep -c '=>')"
+  done
+}
+
+pamtester_table() {
+  awk -F'\t' '
+    { v[$1] = v[$1] " " $2 }
+    END {
+      names["permit"] = "pam_permit (process start + pam_wrapper, no module work)"
+      names["ours-tmpfs"] = "ours"; names["ga-tmpfs"] = "google-authenticator"
+      names["oath-tmpfs"] = "pam_oath"
+      split("permit ours-tmpfs ga-tmpfs oath-tmpfs", order, " ")
+      for (k = 1; k <= 4; k++) {
+        s = order[k]; c = split(substr(v[s], 2), a, " ")
+        for (i = 2; i <= c; i++) { x = a[i] + 0; j = i - 1; while (j > 0 && a[j] + 0 > x) { a[j + 1] = a[j]; j-- } a[j + 1] = x }
+        runs[s] = c; med[s] = a[int((c + 1) / 2)] / 1000; p99[s] = a[int(0.99 * c + 0.999999)] / 1000
+      }
+      print "| PAM service | runs | median ms | p99 ms | ours ÷ this, median |"
+      print "|---|--:|--:|--:|--:|"
+      for (k = 1; k <= 4; k++) {
+        s = order[k]
+        printf "| %s | %d | %.2f | %.2f | %.2f |\n", names[s], runs[s], med[s], p99[s], med["ours-tmpfs"] / med[s]
+      }
+    }' "$RUN/out/s2-pamtester.tsv"
+}
+
+median_of() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+write_report() {
+  local date cpu cores kernel mem fsys version commit dirty cxx
+  date=$(date -u '+%Y-%m-%d %H:%M UTC')
+  cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+  cores=$(nproc)
+  kernel=$(uname -r)
+  mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+  fsys=$(df -T "$RUN" | awk 'NR==2 { print $2 " on " $1 }')
+  version=$(sed -n 's/^project(twofactor VERSION \([0-9.]*\).*/\1/p' "$ROOT/CMakeLists.txt")
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  dirty=$(git -C "$ROOT" status --porcelain 2>/dev/null | wc -l)
+  cxx=$(c++ --version | head -1)
+  pkg() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
+
+  # Summary figures.
+  local s1d s1t s2d s2t p name
+  local s1_ours s1_peer s1_name s1_ratio s1_nofsync s1t_ratio s1t_name
+  s1_ours=$(med "$RUN/out/s1-disk.tsv" ours)
+  IFS=$'\t' read -r s1_name s1_peer < <(fastest_peer "$RUN/out/s1-disk.tsv")
+  s1_ratio=$(div "$s1_ours" "$s1_peer")
+  s1_nofsync=$(div "$(med "$RUN/out/s1-disk.tsv" ours-without-fsync)" "$s1_peer")
+  IFS=$'\t' read -r s1t_name p < <(fastest_peer "$RUN/out/s1-tmpfs.tsv")
+  s1t_ratio=$(div "$(med "$RUN/out/s1-tmpfs.tsv" ours)" "$p")
+  local pt_ours pt_peer pt_ratio
+  pt_ours=$(awk -F'\t' '$1 == "ours-tmpfs" { print $2 }' "$RUN/out/s2-pamtester.tsv" | median_of /dev/stdin)
+  pt_peer=$(for s in ga-tmpfs oath-tmpfs; do
+              awk -F'\t' -v s="$s" '$1 == s { print $2 }' "$RUN/out/s2-pamtester.tsv" | median_of /dev/stdin
+            done | sort -n | head -1)
+  pt_ratio=$(div "$pt_ours" "$pt_peer")
+  local s2_ours s2_peer s2_name s2_ratio s2_nofsync s2t_ratio s2t_name s2_peer_nofsync
+  s2_ours=$(med "$RUN/out/s2-disk.tsv" ours)
+  IFS=$'\t' read -r s2_name s2_peer < <(fastest_peer "$RUN/out/s2-disk.tsv")
+  s2_ratio=$(div "$s2_ours" "$s2_peer")
+  s2_peer_nofsync=$(awk -F'\t' '$1 ~ /without-fsync/ && $1 !~ /^ours/ { if (m == "" || $3 < m) m = $3 } END { print m }' "$RUN/out/s2-disk.tsv")
+  s2_nofsync=$(div "$(med "$RUN/out/s2-disk.tsv" ours-without-fsync)" "$s2_peer_nofsync")
+  IFS=$'\t' read -r s2t_name p < <(fastest_peer "$RUN/out/s2-tmpfs.tsv")
+  s2t_ratio=$(div "$(med "$RUN/out/s2-tmpfs.tsv" ours)" "$p")
+  local s3_14 s3_10 s3_ga
+  s3_14=$(med "$RUN/out/s3.tsv" 'ours-scrypt-2^14')
+  s3_10=$(med "$RUN/out/s3.tsv" 'ours-scrypt-2^10')
+  s3_ga=$(med "$RUN/out/s3.tsv" google-authenticator-scratch)
+  local s4d s4d_mean s4t s4t_mean s4d_oath s4t_oath
+  s4d=$(div "$(med "$RUN/out/s4-disk.tsv" "ours-$BIG")" "$(med "$RUN/out/s4-disk.tsv" ours-10)")
+  s4d_mean=$(div "$(avg "$RUN/out/s4-disk.tsv" "ours-$BIG")" "$(avg "$RUN/out/s4-disk.tsv" ours-10)")
+  s4t=$(div "$(med "$RUN/out/s4-tmpfs.tsv" "ours-$BIG")" "$(med "$RUN/out/s4-tmpfs.tsv" ours-10)")
+  s4t_mean=$(div "$(avg "$RUN/out/s4-tmpfs.tsv" "ours-$BIG")" "$(avg "$RUN/out/s4-tmpfs.tsv" ours-10)")
+  s4d_oath=$(div "$(med "$RUN/out/s4-disk.tsv" "pam_oath-$BIG")" "$(med "$RUN/out/s4-disk.tsv" pam_oath-10)")
+  s4t_oath=$(div "$(med "$RUN/out/s4-tmpfs.tsv" "pam_oath-$BIG")" "$(med "$RUN/out/s4-tmpfs.tsv" pam_oath-10)")
+  local issue_wall issue_per issue_one list_text list_json
+  issue_wall=$(awk '{ printf "%.1f", $2 - $1 }' "$RUN/out/s6-issue.txt")
+  issue_per=$(awk -v n="$ISSUE_USERS" '{ printf "%.0f", ($2 - $1) * 1000 / n }' "$RUN/out/s6-issue.txt")
+  issue_one=$(awk '{ print ($2 - $1) * 1000 }' "$RUN/out/s6-issue-one.txt" | sort -n | awk 'NR==2 { printf "%.0f", $1 }')
+  list_text=$(median_of "$RUN/out/s6-list-text.txt")
+  list_json=$(median_of "$RUN/out/s6-list-json.txt")
+  local rss_base rss_code
+  rss_base=$(awk -F'\t' 'NR==1 { print $2 }' "$RUN/out/s7.tsv")
+  rss_code=$(awk -F'\t' '/backup code \(scrypt 2\^14/ { print $2 }' "$RUN/out/s7.tsv")
+
+  cat <<EOF
+# Benchmark results
+
+Written by \`scripts/bench\` on $date; do not edit by hand, run it again.
+What each scenario measures and how: \`bench/README.md\`.
+
+## Machine and versions
+
+| | |
+|---|---|
+| CPU | $cpu, $cores cores (\`nproc\`) |
+| Kernel | $kernel |
+| Memory | $mem |
+| State files | $fsys (the "tmpfs" tables: \`/dev/shm\`) |
+| Load average (1/5/15 min) | at start $LOAD_START, at the end $LOAD_END |
+| twofactor | $version, git $commit$( [ "$dirty" -gt 0 ] && echo " plus $dirty uncommitted paths" ), Release (-O3), $cxx |
+| libpam-google-authenticator | $(pkg libpam-google-authenticator) |
+| libpam-oath / liboath0 | $(pkg libpam-oath) / $(pkg liboath0) |
+| libpam0g / libpam-wrapper | $(pkg libpam0g) / $(pkg libpam-wrapper) |
+| libssl3 (scrypt) | $(pkg libssl3) |
+
+A load average well above $cores means other work shared the CPUs during the
+run: medians are robust to that, p99 columns are not.
+
+## Summary
+
+Ratios are ours ÷ peer: above 1 we are slower.
+
+| # | scenario | result | target | met |
+|---|---|---|---|---|
+| 1 | wrong TOTP code | $(fmt "$s1_ours") ms vs $(fmt "$s1_peer") ms ($s1_name): **$s1_ratio×** on disk; $s1_nofsync× with our fsyncs removed; $s1t_ratio× on tmpfs (vs $s1t_name) | ≤ 1.0 apart from fsync | $(verdict_le "$s1_ratio" 1.0) on disk; $(verdict_le "$s1_nofsync" 1.0) without fsync; $(verdict_le "$s1t_ratio" 1.0) on tmpfs |
+| 2 | right TOTP code | $(fmt "$s2_ours") ms vs $(fmt "$s2_peer") ms ($s2_name): **$s2_ratio×** on disk; $s2_nofsync× with every module's fsyncs removed; $s2t_ratio× on tmpfs (vs $s2t_name); $pt_ratio× as one pamtester process per login (tmpfs) | ≤ 1.0 apart from fsync | $(verdict_le "$s2_ratio" 1.0) on disk; $(verdict_le "$s2_nofsync" 1.0) without fsync; $(verdict_le "$s2t_ratio" 1.0) on tmpfs |
+| 3 | backup code accepted | ours $(fmt "$s3_14") ms at the default scrypt cost, $(fmt "$s3_10") ms at the lowest (2^10); google-authenticator scratch code $(fmt "$s3_ga") ms | (say what hashing costs) | – |
+| 4 | 10 → $BIG users, median (mean) | ours **$s4d×** ($s4d_mean×) on disk, **$s4t×** ($s4t_mean×) on tmpfs; pam_oath $s4d_oath× on disk, $s4t_oath× on tmpfs | ours ≤ 1.2× | $(verdict_le "$s4d" 1.2) on disk, $(verdict_le "$s4t" 1.2) on tmpfs |
+| 5 | scrypt per backup-code attempt | see table: 1 per attempt with 10 or 1 unused codes | exactly 1 | $(kdf_verdict) |
+| 6 | admin tool | \`issue\` × $ISSUE_USERS: $issue_wall s with 2 processes ($issue_per ms per user); \`list\` over $BIG users: $list_text s (text), $list_json s (JSON) | list < 2 s | $(verdict_le "$list_text" 2.0) (text), $(verdict_le "$list_json" 2.0) (JSON) |
+| 7 | peak RSS of one login | $(awk -v a="$rss_code" 'BEGIN { printf "%.1f", a / 1024 }') MiB with a backup code at the default cost, $(awk -v a="$rss_base" 'BEGIN { printf "%.1f", a / 1024 }') MiB for the same harness with pam_permit | report | – |
+
+## How to read the tables
+
+Each row is one PAM service (one module) driven by \`bench/pam_bench\`:
+\`pam_start\` + \`pam_authenticate\` + \`pam_end\` per login, in one
+process, under pam_wrapper, interleaved with the other rows in blocks of 10.
+"median ms", "p99 ms" and "mean ms" are per whole login (the module is
+loaded and unloaded by libpam each time, as in a fresh sshd child);
+"pam_authenticate only" leaves out \`pam_start\`/\`pam_end\`. "fsync", "scrypt" and "syslog
+lines" are counted per login by \`libbench_preload.so\`. "ours ÷ case" above
+1 means we are slower than that row. "-without-fsync" rows are the same
+module with fsync/fdatasync turned into no-ops (diagnostic only: they are
+not safe); "tmpfs" tables keep every module's files in \`/dev/shm\`, where
+creating, renaming and syncing files costs no disk I/O.
+
+On this machine's disk (a shared virtual disk) an fsync costs either about
+1 ms or 4–12 ms, depending on what else is writing at the time: disk
+medians can jump from one mode to the other between runs, and a module
+that syncs twice per login (ours) is hit twice. The tmpfs tables are the
+stable comparison of the work each module does per login.
+
+## 1. Wrong TOTP code, one enrolled user
+
+Every login types a 6-digit code that matches no time step within ±25 h
+(so google-authenticator's clock-skew search runs to the end without a
+hit). Ours counts the failure in the state file (failure bookkeeping,
+\`max_failures=100\`, reset by the harness every 50 logins outside the
+timing); google-authenticator (no \`RATE_LIMIT\` line) and pam_oath write
+nothing on a failure.
+
+On disk ($fsys):
+
+$(cat "$RUN/out/s1-disk.md")
+
+On tmpfs:
+
+$(cat "$RUN/out/s1-tmpfs.md")
+
+## 2. Right TOTP code
+
+One user per module; the harness moves every module's wall clock forward
+one 30-second step before each login (\`libbench_preload.so\`), so each
+login is a fresh step and no module's replay refusal interferes. Every
+module records the step it accepted (ours: \`totp-last-step\`;
+google-authenticator: \`DISALLOW_REUSE\`; pam_oath: the last OTP and time).
+
+On disk:
+
+$(cat "$RUN/out/s2-disk.md")
+
+On tmpfs:
+
+$(cat "$RUN/out/s2-tmpfs.md")
+
+Loading the module is part of every login (libpam loads it in
+\`pam_start\` and unloads it in \`pam_end\`), so what it drags in counts:
+
+$(module_table)
+
+One \`pamtester\` process per login (a C program, like sshd, login and su),
+right code, files on tmpfs, 40 runs per module interleaved, the clock one
+step later for each run; wall time of the whole process including its
+start, as measured from the shell:
+
+$(pamtester_table)
+$( [ -s "$RUN/out/s2-pamtester-retries.txt" ] && printf '\n%s runs failed while pam_wrapper started (before any module ran) and were run again:\n\n%s\n' \
+     "$(grep -c ' run ' "$RUN/out/s2-pamtester-retries.txt")" "$(sed 's/^/    /' "$RUN/out/s2-pamtester-retries.txt")" )
+
+## 3. Backup code accepted
+
+Ours: 8-character codes, one scrypt evaluation per attempt (N=2^14, r=8,
+p=1 by default: 16 MiB), then a constant-time compare with every unused
+hash, then the slot is marked used (write + fsync). Also with sets issued at
+the lowest cost (N=2^10), to show what the login costs outside the KDF.
+google-authenticator: 8-digit scratch codes kept in plain text in the
+secret file, compared as integers, the used one removed (file rewrite +
+fsync). Each login uses a fresh code; users hold 10 codes each.
+
+$(cat "$RUN/out/s3.md")
+
+The KDF alone, in-process (\`bench/core_timing\`, no PAM, no file):
+
+    $(sed -n 2p "$RUN/out/core-14.txt")
+    $(sed -n 2p "$RUN/out/core-10.txt")
+
+## 4. Scaling with the number of enrolled users
+
+Right TOTP codes, each login by a random user out of 10 / 1,000 / $BIG,
+clock moved one step per login. Ours: one state file per user in one
+directory. pam_oath: one users file with as many lines, which it parses up to
+the user's line and rewrites whole on every success. Users written by
+\`bench/make_users\` ($(awk '{ printf "%s%s users on %s: %s s", (NR > 1 ? "; " : ""), $2, $1, $3 }' "$RUN/out/s4-setup.txt")).
+All files were just written, so they are in the page cache.
+
+On disk:
+
+$(cat "$RUN/out/s4-disk.md")
+
+On tmpfs:
+
+$(cat "$RUN/out/s4-tmpfs.md")
+
+## 5. scrypt evaluations per backup-code attempt
+
+One user, 10 codes at the default cost; attempts in this order through the
+real module, each counted by interposing \`EVP_PBE_scrypt\` /
+\`EVP_KDF_derive\` (the module carries its own copy of the core, so its
+\`twofactor::scrypt_evaluations()\` counter is not visible from outside).
+The target is one evaluation per backup-code-shaped attempt while codes
+remain; the last two rows (no code left) show whether the verifier runs a
+decoy KDF there, so that timing does not tell who still has codes.
+
+$(kdf_table)
+
+## 6. Admin tool
+
+* \`twofactor-admin issue USER --json\` for $ISSUE_USERS users at the
+  default cost, \`xargs -P2\` (both cores): **$issue_wall s** wall,
+  $issue_per ms per user; one \`issue\` alone takes $issue_one ms (median
+  of 3). Each set is 10 codes, so 10 scrypt evaluations.
+* \`twofactor-admin list\` over $BIG users (each with TOTP and a 10-code
+  set): **$list_text s** as text, **$list_json s** as JSON (median of 3;
+  output $(wc -c < "$RUN/out/list.text") and $(wc -c < "$RUN/out/list.json") bytes).
+
+## 7. Peak memory of one login
+
+\`ru_maxrss\` of a \`pam_bench\` process that performs exactly one login.
+
+| login | peak RSS, KiB | above the pam_permit baseline, MiB |
+|---|--:|--:|
+$(awk -F'\t' 'NR==1 { base = $2 } { printf "| %s | %s | %.1f |\n", $1, $2, ($2 - base) / 1024 }' "$RUN/out/s7.tsv")
+EOF
+}
