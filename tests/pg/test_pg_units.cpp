@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 using namespace twofactor;
 
@@ -30,7 +31,11 @@ struct TempDir {
         char tmpl[] = "/tmp/tf-pg-unit.XXXXXX";
         path = ::mkdtemp(tmpl);
     }
-    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+    ~TempDir()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
     std::string write(const std::string& name, const std::string& text, mode_t mode)
     {
         const std::string p = path + "/" + name;
@@ -108,7 +113,7 @@ void unsafe_password_files_fail_closed(void** /*state*/)
     };
     std::string e = load_with(dir.write("group", "pw\n", 0640));
     assert_true(contains(e, "readable or writable by group or others"));
-    ::symlink((dir.path + "/group").c_str(), (dir.path + "/link").c_str());
+    assert_int_equal(::symlink((dir.path + "/group").c_str(), (dir.path + "/link").c_str()), 0);
     e = load_with(dir.path + "/link");
     assert_true(contains(e, "is a symlink"));
     e = load_with(dir.path + "/missing");
