@@ -40,13 +40,14 @@ void success_is_immediate_failure_waits(void** state)
     if (ok.status != 0)
         fail_msg("pamtester: %s", ok.output.c_str());
     assert_true(ok.output.find("successfully authenticated") != std::string::npos);
-    if (ok.seconds >= 1.5)
+    if (ok.seconds >= 0.9)
         fail_msg("a success took %.2f s", ok.seconds);
 
     const Timed bad = pamtester("alice", totp_code(t + 3600));
     assert_int_not_equal(bad.status, 0);
     assert_true(bad.output.find("Authentication failure") != std::string::npos);
-    if (bad.seconds < 1.55)
+    // libpam spreads the requested 2 s by up to half either way (1-3 s).
+    if (bad.seconds < 0.95)
         fail_msg("a failure took only %.2f s", bad.seconds);
 }
 
