@@ -10,6 +10,8 @@
 #   backup   a backup code accepted, at the default scrypt cost (2^14, 8, 1):
 #            what a user waits for
 #   backup10 the same at scrypt 2^10, where the store's share shows more
+# Then, without PAM, where the store's time goes (pg_store_timing.cpp,
+# compiled here against the build's core library).
 # Needs root. Usage: bench/pg_bench.sh [BUILD_DIR] [LOGINS_PER_CASE]
 # Results: bench/PG-RESULTS.md.
 set -euo pipefail
@@ -36,6 +38,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PG_PORT=$(free_port) PG_LISTEN=127.0.0.1
 pg_server_init "$W"
 pg_server_start
+pg_server_watchdog $$ "$W"
 password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 pg_psql postgres -c "CREATE ROLE tf_bench LOGIN PASSWORD '$password'" -c "CREATE DATABASE tf_bench OWNER tf_bench" >/dev/null
 install -m 0600 /dev/null "$W/pg.password"
@@ -86,11 +89,12 @@ time_logins() {
 # stats NAME EXPECTED_RC < "usec rc" lines
 stats() {
     sort -n | awk -v name="$1" -v want="$2" '
-        { t[NR] = $1 / 1000; sum += t[NR]; if ($2 != want) bad++ }
+        function codes(seen,   k, out) { for (k in seen) out = out " rc " k " x" seen[k]; return out }
+        { t[NR] = $1 / 1000; sum += t[NR]; if ($2 != want) { bad++; seen[$2]++ } }
         END {
             printf "| %-24s | %5d | %7.2f | %7.2f | %7.2f | %7.2f |%s\n", name, NR, sum / NR,
                 t[int(NR * 0.5 + 0.5)], t[int(NR * 0.9 + 0.5)], t[int(NR * 0.99 + 0.5)],
-                bad ? " " bad " unexpected results" : ""
+                bad ? " " bad " unexpected results:" codes(seen) : ""
         }'
 }
 
@@ -115,3 +119,18 @@ for store in ${STORES:-file pg_unix pg_tcp}; do
         done | stats "$store backup (2^$cost)" 0
     done
 done
+
+echo
+echo "| store    | operation (no PAM)                     |     n | mean ms |  p50 ms |  p90 ms |"
+echo "| -------- | -------------------------------------- | ----- | ------- | ------- | ------- |"
+if "${CXX:-c++}" -std=c++17 -O2 -I"$here/../common" $(pkg-config --cflags libpq) -o "$W/pg_store_timing" \
+    "$here/pg_store_timing.cpp" "$build/common/libtwofactor_core.a" \
+    $(pkg-config --libs libpq liboath libcrypto) 2>"$W/cc.err"; then
+    for store in ${STORES:-pg_unix pg_tcp}; do
+        [ "$store" = file ] && continue
+        "$W/pg_store_timing" "$W/$store.conf" news "$N" "$store"
+    done
+else
+    echo "(pg_store_timing did not build: $(head -c 300 "$W/cc.err"))"
+fi
+

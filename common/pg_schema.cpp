@@ -12,6 +12,13 @@ constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(3302977)";
 
 struct Migration {
     int version;
+    // The oldest build (by the schema version it was made for) that still
+    // reads and writes correctly once this migration is applied. A migration
+    // that only adds (a table, a column with a default) keeps the previous
+    // value, so hosts can be upgraded one by one after db-migrate; one that
+    // changes what old builds rely on raises it to its own version, and
+    // older hosts then fail closed until upgraded.
+    int oldest_compatible;
     const char* description;
     const char* sql;
 };
@@ -22,7 +29,7 @@ struct Migration {
 // percent-encoded (bytes other than printable ASCII, and '%', as %XX), so any
 // byte string fits whatever the database encoding.
 constexpr Migration kMigrations[] = {
-    {1, "users, TOTP secrets, code sets, codes, last logins, audit log", R"SQL(
+    {1, 1, "users, TOTP secrets, code sets, codes, last logins, audit log", R"SQL(
 CREATE TABLE twofactor.users (
     user_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name         text NOT NULL UNIQUE
@@ -116,19 +123,22 @@ bool schema_missing(const PgError& e)
     return e.sqlstate() == "42P01" || e.sqlstate() == "3F000"; // undefined table / schema
 }
 
-std::optional<int> read_version(PgConnection& connection, Deadline deadline)
+struct SchemaVersion {
+    int version = 0; // 0: the table exists but is empty
+    int oldest_compatible = 0;
+};
+
+SchemaVersion read_version(PgConnection& connection, Deadline deadline)
 {
-    const PgResult r = connection.exec("SELECT max(version) FROM twofactor.schema_version", deadline);
-    if (r.rows() != 1 || r.is_null(0, 0))
-        return 0;
-    return static_cast<int>(r.integer(0, 0, 0, 1000000));
+    const PgResult r = connection.exec("SELECT version, oldest_compatible FROM twofactor.schema_version"
+                                       " ORDER BY version DESC LIMIT 1",
+                                       deadline);
+    if (r.rows() != 1)
+        return {};
+    return {static_cast<int>(r.integer(0, 0, 1, 1000000)), static_cast<int>(r.integer(0, 1, 1, 1000000))};
 }
 
-} // namespace
-
-int pg_schema_latest_version() { return kLatest; }
-
-std::optional<int> pg_schema_version(PgConnection& connection, Deadline deadline)
+std::optional<SchemaVersion> read_version_if_any(PgConnection& connection, Deadline deadline)
 {
     try {
         return read_version(connection, deadline);
@@ -139,20 +149,32 @@ std::optional<int> pg_schema_version(PgConnection& connection, Deadline deadline
     }
 }
 
+} // namespace
+
+int pg_schema_latest_version() { return kLatest; }
+
+std::optional<int> pg_schema_version(PgConnection& connection, Deadline deadline)
+{
+    const std::optional<SchemaVersion> v = read_version_if_any(connection, deadline);
+    return v ? std::optional<int>(v->version) : std::nullopt;
+}
+
 void require_pg_schema_current(PgConnection& connection, Deadline deadline)
 {
-    const std::optional<int> version = pg_schema_version(connection, deadline);
+    const std::optional<SchemaVersion> v = read_version_if_any(connection, deadline);
     const std::string latest = std::to_string(kLatest);
-    if (!version || *version == 0)
+    if (!v || v->version == 0)
         throw StoreError(StoreErrc::io,
                          "PostgreSQL: the twofactor schema does not exist; run 'twofactor-admin db-init'");
-    if (*version < kLatest)
-        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(*version)
+    if (v->version < kLatest)
+        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(v->version)
                                             + " is older than this build's " + latest
                                             + "; run 'twofactor-admin db-migrate'");
-    if (*version > kLatest)
-        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(*version)
-                                            + " is newer than this build's " + latest + "; upgrade twofactor");
+    // A newer schema is fine if its migrations kept this build compatible.
+    if (v->oldest_compatible > kLatest)
+        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(v->version)
+                                            + " needs a build for version " + std::to_string(v->oldest_compatible)
+                                            + " or later, this one is for " + latest + "; upgrade twofactor");
 }
 
 PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
@@ -169,19 +191,20 @@ PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
         const PgResult exists
             = connection.exec("SELECT to_regclass('twofactor.schema_version') IS NOT NULL", deadline);
         if (exists.text(0, 0) == "t") {
-            change.from = read_version(connection, deadline);
+            change.from = read_version(connection, deadline).version;
             change.to = *change.from;
             return change; // already created: db-init changes nothing
         }
         connection.exec("CREATE SCHEMA IF NOT EXISTS twofactor", deadline);
         connection.exec("CREATE TABLE twofactor.schema_version ("
                         " version integer PRIMARY KEY CHECK (version > 0),"
+                        " oldest_compatible integer NOT NULL CHECK (oldest_compatible BETWEEN 1 AND version),"
                         " description text NOT NULL,"
                         " applied_at timestamptz NOT NULL DEFAULT now())",
                         deadline);
     } else {
         try {
-            change.from = read_version(connection, deadline);
+            change.from = read_version(connection, deadline).version;
         } catch (const PgError& e) {
             if (schema_missing(e))
                 throw StoreError(StoreErrc::io,
@@ -197,8 +220,11 @@ PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
         if (m.version <= current)
             continue;
         connection.exec(m.sql, deadline);
-        connection.exec("INSERT INTO twofactor.schema_version (version, description) VALUES ($1, $2)",
-                        PgParams{}.add(std::int64_t{m.version}).add(m.description), deadline);
+        PgParams row;
+        row.add(std::int64_t{m.version}).add(std::int64_t{m.oldest_compatible}).add(m.description);
+        connection.exec("INSERT INTO twofactor.schema_version (version, oldest_compatible, description)"
+                        " VALUES ($1, $2, $3)",
+                        row, deadline);
     }
     change.to = kLatest;
     tx.commit();

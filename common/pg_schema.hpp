@@ -18,8 +18,9 @@ int pg_schema_latest_version();
 // created (no twofactor.schema_version table).
 std::optional<int> pg_schema_version(PgConnection& connection, Deadline deadline);
 
-// Throws StoreError(io) unless the database is at exactly the version this
-// build knows, with a message saying what to run.
+// Throws StoreError(io) unless this build can use the database: its schema
+// is at this build's version, or newer with migrations that declared this
+// build still compatible. The message says what to run.
 void require_pg_schema_current(PgConnection& connection, Deadline deadline);
 
 struct PgSchemaChange {

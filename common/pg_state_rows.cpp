@@ -9,7 +9,9 @@ namespace twofactor {
 
 namespace {
 
-constexpr std::size_t kMaxTextInput = 255;
+// As the state file keeps them (user_state.cpp), so a state moves between
+// the stores unchanged.
+constexpr std::size_t kMaxTextInput = 256 / 3;
 
 // One row per code of the current set (one row if there is none). The totp
 // columns repeat on every row; PgResult wipes them all.
@@ -172,6 +174,8 @@ std::string decode_pg_text(std::string_view text)
             throw StoreError(StoreErrc::corrupt, "PostgreSQL: unencoded byte in a text column");
         }
     }
+    if (out.size() > kMaxTextInput)
+        throw StoreError(StoreErrc::corrupt, "PostgreSQL: text column longer than a state file allows");
     return out;
 }
 

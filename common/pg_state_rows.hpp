@@ -24,8 +24,9 @@ struct StoredState {
 std::optional<StoredState> read_pg_state(PgConnection& connection, const std::string& user, Deadline deadline);
 
 // Service, remote host and tty come from PAM and may be any bytes: stored as
-// printable ASCII with '%', space and every other byte written %XX (at most
-// 255 bytes of input are kept). decode_pg_text throws StoreError(corrupt).
+// printable ASCII with '%', space and every other byte written %XX; at most
+// 85 bytes are kept, as in a state file. decode_pg_text throws
+// StoreError(corrupt) for anything else, a longer value included.
 std::string encode_pg_text(std::string_view value);
 std::string decode_pg_text(std::string_view text);
 

@@ -75,6 +75,20 @@ pg_psql() {
     runuser -u postgres -- "$PG_BIN/psql" -h "$PG_SOCKET" -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
 }
 
+# pg_server_watchdog PID DIR: once process PID is gone, stops the server
+# (thawed first) and removes DIR. For a caller killed without running its
+# traps (ctest's timeout): the server is a daemon and would outlive it.
+pg_server_watchdog() {
+    setsid bash -c '
+        while kill -0 "$1" 2>/dev/null; do sleep 1; done
+        if [ -f "$3/postmaster.pid" ]; then
+            main=$(head -n 1 "$3/postmaster.pid")
+            kill -CONT "$main" $(pgrep -P "$main") 2>/dev/null
+            runuser -u postgres -- "$2/pg_ctl" -D "$3" -m immediate -w stop
+        fi
+        rm -rf "$4"' watchdog "$1" "$PG_BIN" "$PG_DATA" "$2" </dev/null >/dev/null 2>&1 &
+}
+
 # pg_server_cleanup: stops the server if it runs (thawing it first).
 pg_server_cleanup() {
     [ -n "${PG_DATA:-}" ] && [ -f "$PG_DATA/postmaster.pid" ] || return 0

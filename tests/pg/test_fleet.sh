@@ -7,9 +7,11 @@
 # refused through the other; lockout counts across hosts; sixteen
 # simultaneous logins with one code, split over both hosts, accept it
 # exactly once, fifty rounds; a server stopped, frozen or holding the lock
-# in the middle of logins means PAM_AUTHINFO_UNAVAIL within the timeout,
-# nothing lost, and logins work again after; migrate file -> postgresql ->
-# file keeps used codes used and unused ones usable exactly once.
+# in the middle of logins, or a synchronous standby that does not confirm,
+# means PAM_AUTHINFO_UNAVAIL within the timeout, nothing lost, and logins
+# work again after; unsafe settings and incompatible schema versions fail
+# closed; migrate file -> postgresql -> file keeps used codes used and unused
+# ones usable exactly once.
 # Needs root (the server runs as `postgres`); skips with 77 otherwise.
 set -euo pipefail
 
@@ -60,6 +62,7 @@ now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 started=$(now_ms)
 pg_server_init "$W"
 pg_server_start
+pg_server_watchdog $$ "$W"
 password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 pg_psql postgres -c "CREATE ROLE tf_fleet LOGIN PASSWORD '$password'" \
     -c "CREATE DATABASE tf_fleet OWNER tf_fleet" >/dev/null
@@ -120,6 +123,22 @@ admin db-init 2>"$W/err" && grep -q "already exists" "$W/err" \
 admin db-migrate 2>"$W/err" && grep -q "nothing to do" "$W/err" \
     && ok "db-migrate on a current schema does nothing" || not_ok "db-migrate on a current schema" "$(cat "$W/err")"
 
+# A newer schema: used if its migrations kept this build compatible,
+# refused (fail closed) if not.
+read -r -a lp_codes <<<"$(admin issue lp --count 3 --json 2>/dev/null | json '" ".join(d["codes"])')"
+sql_version() { pg_psql tf_fleet -c "$1" >/dev/null; }
+sql_version "INSERT INTO twofactor.schema_version (version, oldest_compatible, description) VALUES (2, 1, 'test')"
+expect_eq "schema version 2, compatible with 1: logins work" $SUCCESS "$(login hosta lp "${lp_codes[0]}")"
+sql_version "UPDATE twofactor.schema_version SET oldest_compatible = 2 WHERE version = 2"
+expect_eq "schema version 2, incompatible: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$(login hosta lp "${lp_codes[1]}")"
+set +e
+admin list >/dev/null 2>"$W/err"
+rc=$?
+set -e
+expect_eq "... and twofactor-admin says to upgrade (exit 1)" "1 yes" "$rc $(grep -q 'upgrade twofactor' "$W/err" && echo yes)"
+sql_version "DELETE FROM twofactor.schema_version WHERE version = 2"
+expect_eq "back at version 1: the code refused meanwhile works" $SUCCESS "$(login hostb lp "${lp_codes[1]}")"
+
 # ---- a code used through one host is spent on both ----
 
 secret=$(admin enroll daemon --no-confirm --qr none --json 2>/dev/null | json 'd["secret"]')
@@ -160,6 +179,7 @@ start_drivers() { # start_drivers USER SERVICE...: one driver per service, fds i
         run_driver "$service" "$user" <"$fifo" >"$out" 2>>"$W/driver.err" &
         driver_pids+=($!)
         exec {fd}>"$fifo"
+        sleep 0.02 # pam_wrapper picks its /tmp/pam.X copy unlocked: one at a time
         DRIVER_FD+=("$fd")
         DRIVER_OUT+=("$out")
         i=$((i + 1))
