@@ -2,7 +2,7 @@
 
 #include "unique_fd.hpp"
 
-#include <libpq-fe.h>
+#include "libpq.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -88,7 +88,7 @@ bool has(const std::vector<const char*>& keywords, const char* keyword)
 // would use is refused, not used: settings belong in pg_conninfo.
 void refuse_environment(const std::vector<const char*>& keywords)
 {
-    PQconninfoOption* defaults = PQconndefaults();
+    PQconninfoOption* defaults = pq().PQconndefaults();
     if (defaults == nullptr)
         throw StoreError(StoreErrc::io, "PostgreSQL: out of memory");
     std::string offending;
@@ -98,7 +98,7 @@ void refuse_environment(const std::vector<const char*>& keywords)
             break;
         }
     }
-    PQconninfoFree(defaults);
+    pq().PQconninfoFree(defaults);
     if (!offending.empty())
         throw StoreError(StoreErrc::io, "PostgreSQL: the environment sets " + offending
                                             + ", which libpq would use; refused (put settings in pg_conninfo)");
@@ -107,7 +107,7 @@ void refuse_environment(const std::vector<const char*>& keywords)
 // Notice receiver: counts WARNINGs, drops the rest.
 extern "C" void receive_notice(void* connection, const PGresult* notice)
 {
-    const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char* severity = pq().PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
     if (severity != nullptr && std::strcmp(severity, "WARNING") == 0)
         static_cast<PgConnection*>(connection)->note_warning();
 }
@@ -119,10 +119,10 @@ extern "C" void receive_notice(void* connection, const PGresult* notice)
 PgConnection::PgConnection(PgSettings settings) : settings_(std::move(settings))
 {
     char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(settings_.conninfo.c_str(), &error);
+    PQconninfoOption* options = pq().PQconninfoParse(settings_.conninfo.c_str(), &error);
     if (options == nullptr) {
         const std::string message = error ? one_line(error) : "out of memory";
-        PQfreemem(error);
+        pq().PQfreemem(error);
         throw ConfigError("pg_conninfo: " + message);
     }
     std::string ssl_mode, ssl_root_cert;
@@ -143,7 +143,7 @@ PgConnection::PgConnection(PgSettings settings) : settings_(std::move(settings))
             ssl_root_cert = o->val;
         parameters_.emplace_back(keyword, o->val);
     }
-    PQconninfoFree(options);
+    pq().PQconninfoFree(options);
     if (!refused.empty())
         throw ConfigError("pg_conninfo: " + refused);
     if ((ssl_mode == "verify-ca" || ssl_mode == "verify-full") && ssl_root_cert.empty())
@@ -161,14 +161,14 @@ Deadline PgConnection::deadline() const
 void PgConnection::close() noexcept
 {
     if (conn_ != nullptr) {
-        PQfinish(conn_); // libpq wipes its copy of the password
+        pq().PQfinish(conn_); // libpq wipes its copy of the password
         conn_ = nullptr;
     }
 }
 
 void PgConnection::connection_failed(const std::string& what)
 {
-    const std::string message = conn_ ? one_line(PQerrorMessage(conn_)) : std::string("no connection");
+    const std::string message = conn_ ? one_line(pq().PQerrorMessage(conn_)) : std::string("no connection");
     close();
     throw StoreError(StoreErrc::io, "PostgreSQL: " + what + ": " + message);
 }
@@ -178,8 +178,8 @@ bool PgConnection::open()
     if (conn_ != nullptr) {
         // Reads whatever the server sent while we were idle: a closed socket
         // or a FATAL "terminating connection" shows up as a bad status.
-        if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE
-            && PQconsumeInput(conn_) == 1 && PQstatus(conn_) == CONNECTION_OK)
+        if (pq().PQstatus(conn_) == CONNECTION_OK && pq().PQtransactionStatus(conn_) == PQTRANS_IDLE
+            && pq().PQconsumeInput(conn_) == 1 && pq().PQstatus(conn_) == CONNECTION_OK)
             return false;
         close();
     }
@@ -242,14 +242,14 @@ bool PgConnection::open()
     keywords.push_back(nullptr);
     values.push_back(nullptr);
 
-    conn_ = PQconnectdbParams(keywords.data(), values.data(), 0);
+    conn_ = pq().PQconnectdbParams(keywords.data(), values.data(), 0);
     wipe(password.data(), password.size());
     if (conn_ == nullptr)
         throw StoreError(StoreErrc::io, "PostgreSQL: cannot connect: out of memory");
-    if (PQstatus(conn_) != CONNECTION_OK)
+    if (pq().PQstatus(conn_) != CONNECTION_OK)
         connection_failed("cannot connect");
-    PQsetNoticeReceiver(conn_, receive_notice, this);
-    if (PQsetnonblocking(conn_, 1) != 0)
+    pq().PQsetNoticeReceiver(conn_, receive_notice, this);
+    if (pq().PQsetnonblocking(conn_, 1) != 0)
         connection_failed("cannot connect");
     return true;
 }
@@ -259,7 +259,7 @@ void PgConnection::wait_for(short events, Deadline deadline)
     for (;;) {
         using std::chrono::milliseconds;
         const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-        pollfd p{PQsocket(conn_), events, 0};
+        pollfd p{pq().PQsocket(conn_), events, 0};
         const int wait_ms = static_cast<int>(std::min<long long>(left.count(), 60000));
         const int n = left.count() > 0 ? ::poll(&p, 1, wait_ms) : 0;
         if (n < 0 && errno == EINTR)
@@ -280,13 +280,13 @@ void PgConnection::wait_for(short events, Deadline deadline)
 void PgConnection::flush(Deadline deadline)
 {
     for (;;) {
-        const int rc = PQflush(conn_);
+        const int rc = pq().PQflush(conn_);
         if (rc == 0)
             return;
         if (rc < 0)
             connection_failed("send failed");
         wait_for(POLLIN | POLLOUT, deadline);
-        if (PQconsumeInput(conn_) == 0)
+        if (pq().PQconsumeInput(conn_) == 0)
             connection_failed("receive failed");
     }
 }
@@ -296,8 +296,8 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
     if (conn_ == nullptr)
         throw StoreError(StoreErrc::io, "PostgreSQL: not connected");
     const int sent = params.size() == 0
-        ? PQsendQuery(conn_, sql)
-        : PQsendQueryParams(conn_, sql, static_cast<int>(params.size()), nullptr, params.values(), nullptr,
+        ? pq().PQsendQuery(conn_, sql)
+        : pq().PQsendQueryParams(conn_, sql, static_cast<int>(params.size()), nullptr, params.values(), nullptr,
                             nullptr, 0);
     if (sent == 0)
         connection_failed("send failed");
@@ -306,16 +306,16 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
     std::optional<PgResult> last;
     std::optional<PgError> error;
     for (;;) {
-        while (PQisBusy(conn_) != 0) {
+        while (pq().PQisBusy(conn_) != 0) {
             wait_for(POLLIN, deadline);
-            if (PQconsumeInput(conn_) == 0)
+            if (pq().PQconsumeInput(conn_) == 0)
                 connection_failed("receive failed");
         }
-        PGresult* raw = PQgetResult(conn_);
+        PGresult* raw = pq().PQgetResult(conn_);
         if (raw == nullptr)
             break;
         PgResult result(raw);
-        const ExecStatusType status = PQresultStatus(raw);
+        const ExecStatusType status = pq().PQresultStatus(raw);
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
             last.reset();
             last.emplace(std::move(result));
@@ -323,15 +323,15 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
         }
         if (!error) {
             // The primary message only: DETAIL may quote a row's values.
-            const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-            const char* primary = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
+            const char* state = pq().PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+            const char* primary = pq().PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
             const std::string sqlstate = state ? state : "";
             error.emplace(sqlstate, "PostgreSQL: "
-                                        + (primary ? one_line(primary) : std::string(PQresStatus(status)))
+                                        + (primary ? one_line(primary) : std::string(pq().PQresStatus(status)))
                                         + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
         }
     }
-    if (PQstatus(conn_) != CONNECTION_OK) {
+    if (pq().PQstatus(conn_) != CONNECTION_OK) {
         if (error) {
             close();
             throw *error;

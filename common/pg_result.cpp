@@ -2,7 +2,7 @@
 // a statement (declared in pg_connection.hpp).
 #include "pg_connection.hpp"
 
-#include <libpq-fe.h>
+#include "libpq.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -63,34 +63,34 @@ PgResult::~PgResult()
 {
     if (result_ == nullptr)
         return;
-    const int rows = PQntuples(result_);
-    const int columns = PQnfields(result_);
+    const int rows = pq().PQntuples(result_);
+    const int columns = pq().PQnfields(result_);
     for (int r = 0; r < rows; ++r)
         for (int c = 0; c < columns; ++c)
-            if (const int length = PQgetlength(result_, r, c); length > 0)
-                wipe(PQgetvalue(result_, r, c), static_cast<std::size_t>(length));
-    PQclear(result_);
+            if (const int length = pq().PQgetlength(result_, r, c); length > 0)
+                wipe(pq().PQgetvalue(result_, r, c), static_cast<std::size_t>(length));
+    pq().PQclear(result_);
 }
 
-int PgResult::rows() const { return PQntuples(result_); }
+int PgResult::rows() const { return pq().PQntuples(result_); }
 
 int PgResult::affected() const
 {
-    const char* n = PQcmdTuples(result_);
+    const char* n = pq().PQcmdTuples(result_);
     int out = 0;
     const auto [ptr, ec] = std::from_chars(n, n + std::strlen(n), out);
     return ec == std::errc() ? out : 0;
 }
 
-std::string_view PgResult::command_status() const { return PQcmdStatus(result_); }
+std::string_view PgResult::command_status() const { return pq().PQcmdStatus(result_); }
 
-bool PgResult::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+bool PgResult::is_null(int row, int column) const { return pq().PQgetisnull(result_, row, column) != 0; }
 
 std::string_view PgResult::text(int row, int column) const
 {
-    if (row >= rows() || column >= PQnfields(result_))
+    if (row >= rows() || column >= pq().PQnfields(result_))
         throw StoreError(StoreErrc::corrupt, "PostgreSQL: unexpected result shape");
-    return {PQgetvalue(result_, row, column), static_cast<std::size_t>(PQgetlength(result_, row, column))};
+    return {pq().PQgetvalue(result_, row, column), static_cast<std::size_t>(pq().PQgetlength(result_, row, column))};
 }
 
 std::int64_t PgResult::integer(int row, int column, std::int64_t min, std::int64_t max) const
@@ -100,7 +100,7 @@ std::int64_t PgResult::integer(int row, int column, std::int64_t min, std::int64
     const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (is_null(row, column) || ec != std::errc() || ptr != t.data() + t.size() || v < min || v > max)
         throw StoreError(StoreErrc::corrupt, std::string("PostgreSQL: unexpected value in column ")
-                                                 + PQfname(result_, column));
+                                                 + pq().PQfname(result_, column));
     return v;
 }
 

@@ -299,7 +299,7 @@ expect_eq "nothing lost: used codes stay used, denied ones work exactly once ($i
     || not_ok "each denial within the timeout" "slowest $slowest_denial ms"
 
 # A frozen server (SIGSTOP): connecting times out.
-fresh=$(admin issue sys --count 5 --json 2>/dev/null | json '" ".join(d["codes"])')
+fresh=$(admin issue sys --count 6 --json 2>/dev/null | json '" ".join(d["codes"])')
 read -r -a fresh <<<"$fresh"
 # shellcheck disable=SC2046
 kill -STOP $(pg_server_pids)
@@ -371,6 +371,21 @@ chmod 0600 "$W/pg.password"
 rc=$(printf '%s\n' "${fresh[2]}" | PGHOSTADDR=192.0.2.1 run_driver hosta sys 2>>"$W/driver.err" | sed -n 's/^result //p')
 expect_eq "PGHOSTADDR in the environment is refused, not used: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$rc"
 expect_eq "the code still works after both" $SUCCESS "$(login hosta sys "${fresh[2]}")"
+
+# libpq is loaded only for store = postgresql (common/libpq.hpp). Without it
+# (libpq5 not installed: here /dev/null bound over it in a private mount
+# namespace) a login is refused as unavailable and the tool names what is missing.
+libpq=$(ldconfig -p | awk '$1 == "libpq.so.5" && /x86-64/ { print $NF; exit }')
+without_libpq() { unshare --mount --propagation private sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$libpq" "$@"; }
+rc=$(printf '%s\n' "${fresh[5]}" | without_libpq env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" \
+    "$DRIVER" hosta sys 2>>"$W/driver.err" | sed -n 's/^result //p')
+expect_eq "libpq.so.5 missing: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$rc"
+msg=$(without_libpq "$ADMIN_BIN" --config "$W/hostA.conf" list 2>&1 >/dev/null) && not_ok "admin list without libpq fails" "exit 0"
+case $msg in
+*"store = postgresql needs libpq.so.5 (Debian package libpq5)"*) ok "admin list without libpq: one clear line" ;;
+*) not_ok "admin list without libpq: one clear line" "got: $msg" ;;
+esac
+expect_eq "with libpq back, the code works once" "0 7" "$(login hosta sys "${fresh[5]}") $(login hostb sys "${fresh[5]}")"
 
 # ---- migrate file -> postgresql -> file ----
 
