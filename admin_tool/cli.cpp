@@ -29,7 +29,7 @@ std::string required_user(const po::variables_map& options)
 {
     if (!options.count("user"))
         throw UsageError("missing USER");
-    const std::string user = options["user"].as<std::string>();
+    std::string user = options["user"].as<std::string>();
     // Checked here, before any lookup or file name is built from it.
     require_valid_user_name(user);
     return user;

@@ -64,8 +64,8 @@ public:
     virtual ~Command() = default;
 
     virtual const char* name() const = 0;
-    virtual const char* synopsis() const = 0; // arguments after the name
-    virtual const char* summary() const = 0;  // one line for the overview
+    virtual const char* synopsis() const = 0;          // arguments after the name
+    virtual const char* summary() const = 0;           // one line for the overview
     virtual const char* details() const { return ""; } // extra --help text
 
     // Declares the command's options (shown in --help) and its positional
@@ -81,7 +81,7 @@ public:
 std::vector<std::unique_ptr<Command>> all_commands();
 
 // Shared argument helpers.
-std::string required_user(const po::variables_map& options); // the USER positional, name-checked
+std::string required_user(const po::variables_map& options);   // the USER positional, name-checked
 bool flag(const po::variables_map& options, const char* name); // a bool_switch
 
 } // namespace twofactor::admin

@@ -47,15 +47,15 @@ po::options_description global_options()
 
 struct Invocation {
     const Command* command = nullptr;
-    po::variables_map options;  // global options plus the command's
+    po::variables_map options;                // global options plus the command's
     po::options_description shown{"Options"}; // the command's, for --help
 };
 
 // `positional_only` are the hidden options behind positional arguments
 // (USER): they must not also be accepted as flags ("--user alice").
 void store_parsed(const std::vector<std::string>& args, const po::options_description& all,
-                  const po::positional_options_description& positional,
-                  const po::options_description& positional_only, po::variables_map& into)
+                  const po::positional_options_description& positional, const po::options_description& positional_only,
+                  po::variables_map& into)
 {
     const po::parsed_options parsed
         = po::command_line_parser(args).options(all).positional(positional).style(kStyle).run();
@@ -136,7 +136,8 @@ void print_overview(const std::vector<std::unique_ptr<Command>>& commands)
         std::cout.width(12);
         std::cout << std::left << c->name() << c->summary() << "\n";
     }
-    std::cout << "\n" << global_options() << "\n"
+    std::cout << "\n"
+              << global_options() << "\n"
               << "Run 'twofactor-admin COMMAND --help' for a command's options.\n"
               << kExitCodes;
 }
@@ -172,7 +173,8 @@ void refuse_non_root_on_system_state(const Config& config)
     if (::geteuid() == 0)
         return;
     bool same = config.state_dir == kDefaultStateDir || config.state_dir == std::string(kDefaultStateDir) + "/";
-    struct stat a {}, b {};
+    struct stat a {};
+    struct stat b {};
     if (!same && ::stat(config.state_dir.c_str(), &a) == 0 && ::stat(kDefaultStateDir, &b) == 0)
         same = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
     if (same)

@@ -16,7 +16,7 @@ namespace twofactor::admin {
 
 bool system_user_exists(const std::string& user)
 {
-    std::vector<char> buffer(16 * 1024);
+    std::vector<char> buffer(std::size_t{16} * 1024);
     for (;;) {
         passwd entry{};
         passwd* found = nullptr;
@@ -67,8 +67,7 @@ public:
         if (active_) {
             ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
             // The newline the user typed was not echoed either.
-            if (::write(STDERR_FILENO, "\n", 1) < 0) {
-            }
+            if (::write(STDERR_FILENO, "\n", 1) < 0) {}
         }
     }
     EchoOff(const EchoOff&) = delete;

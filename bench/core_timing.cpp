@@ -33,7 +33,8 @@ Stats measure(int iterations, const std::function<void()>& f)
         samples.push_back(std::chrono::duration<double, std::micro>(Stopwatch::now() - t0).count());
     }
     std::sort(samples.begin(), samples.end());
-    const auto at = [&](double q) { return samples[static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1))]; };
+    const auto at
+        = [&](double q) { return samples[static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1))]; };
     return {at(0.5), at(0.99)};
 }
 

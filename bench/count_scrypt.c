@@ -17,13 +17,13 @@ static __thread int t_depth;
 
 uint64_t bench_scrypt_calls(void) { return (uint64_t)atomic_load(&g_calls); }
 
-typedef int (*pbe_scrypt_fn)(const char *, size_t, const unsigned char *, size_t, uint64_t, uint64_t, uint64_t,
-                             uint64_t, unsigned char *, size_t);
-typedef int (*pbe_scrypt_ex_fn)(const char *, size_t, const unsigned char *, size_t, uint64_t, uint64_t, uint64_t,
-                                uint64_t, unsigned char *, size_t, OSSL_LIB_CTX *, const char *);
-typedef int (*kdf_derive_fn)(EVP_KDF_CTX *, unsigned char *, size_t, const OSSL_PARAM[]);
+typedef int (*pbe_scrypt_fn)(const char*, size_t, const unsigned char*, size_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                             unsigned char*, size_t);
+typedef int (*pbe_scrypt_ex_fn)(const char*, size_t, const unsigned char*, size_t, uint64_t, uint64_t, uint64_t,
+                                uint64_t, unsigned char*, size_t, OSSL_LIB_CTX*, const char*);
+typedef int (*kdf_derive_fn)(EVP_KDF_CTX*, unsigned char*, size_t, const OSSL_PARAM[]);
 
-static void *next(const char *name) { return dlsym(RTLD_NEXT, name); }
+static void* next(const char* name) { return dlsym(RTLD_NEXT, name); }
 
 static void enter(void)
 {
@@ -31,8 +31,8 @@ static void enter(void)
         atomic_fetch_add(&g_calls, 1);
 }
 
-int EVP_PBE_scrypt(const char *pass, size_t passlen, const unsigned char *salt, size_t saltlen, uint64_t N,
-                   uint64_t r, uint64_t p, uint64_t maxmem, unsigned char *key, size_t keylen)
+int EVP_PBE_scrypt(const char* pass, size_t passlen, const unsigned char* salt, size_t saltlen, uint64_t N, uint64_t r,
+                   uint64_t p, uint64_t maxmem, unsigned char* key, size_t keylen)
 {
     static pbe_scrypt_fn real;
     if (!real)
@@ -46,9 +46,9 @@ int EVP_PBE_scrypt(const char *pass, size_t passlen, const unsigned char *salt, 
     return rc;
 }
 
-int EVP_PBE_scrypt_ex(const char *pass, size_t passlen, const unsigned char *salt, size_t saltlen, uint64_t N,
-                      uint64_t r, uint64_t p, uint64_t maxmem, unsigned char *key, size_t keylen,
-                      OSSL_LIB_CTX *ctx, const char *propq)
+int EVP_PBE_scrypt_ex(const char* pass, size_t passlen, const unsigned char* salt, size_t saltlen, uint64_t N,
+                      uint64_t r, uint64_t p, uint64_t maxmem, unsigned char* key, size_t keylen, OSSL_LIB_CTX* ctx,
+                      const char* propq)
 {
     static pbe_scrypt_ex_fn real;
     if (!real)
@@ -61,7 +61,7 @@ int EVP_PBE_scrypt_ex(const char *pass, size_t passlen, const unsigned char *sal
     return rc;
 }
 
-int EVP_KDF_derive(EVP_KDF_CTX *ctx, unsigned char *key, size_t keylen, const OSSL_PARAM params[])
+int EVP_KDF_derive(EVP_KDF_CTX* ctx, unsigned char* key, size_t keylen, const OSSL_PARAM params[])
 {
     static kdf_derive_fn real;
     if (!real)

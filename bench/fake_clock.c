@@ -29,22 +29,22 @@ void bench_clock_release(void) { atomic_store(&g_frozen, 0); }
  * (Unix seconds) freezes the clock from the start. */
 __attribute__((constructor)) static void clock_from_environment(void)
 {
-    const char *text = getenv("BENCH_FAKE_TIME");
+    const char* text = getenv("BENCH_FAKE_TIME");
     if (text && *text) {
-        char *end = NULL;
+        char* end = NULL;
         const long long t = strtoll(text, &end, 10);
         if (end && *end == '\0' && t > 0)
             bench_clock_set((int64_t)t);
     }
 }
 
-typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
-typedef int (*gettimeofday_fn)(struct timeval *, void *);
-typedef time_t (*time_fn)(time_t *);
+typedef int (*clock_gettime_fn)(clockid_t, struct timespec*);
+typedef int (*gettimeofday_fn)(struct timeval*, void*);
+typedef time_t (*time_fn)(time_t*);
 
 static int is_wall(clockid_t id) { return id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE; }
 
-int clock_gettime(clockid_t id, struct timespec *ts)
+int clock_gettime(clockid_t id, struct timespec* ts)
 {
     static clock_gettime_fn real;
     if (atomic_load(&g_frozen) && is_wall(id)) {
@@ -57,7 +57,7 @@ int clock_gettime(clockid_t id, struct timespec *ts)
     return real(id, ts);
 }
 
-int gettimeofday(struct timeval *tv, void *tz)
+int gettimeofday(struct timeval* tv, void* tz)
 {
     static gettimeofday_fn real;
     if (atomic_load(&g_frozen)) {
@@ -70,7 +70,7 @@ int gettimeofday(struct timeval *tv, void *tz)
     return real(tv, tz);
 }
 
-time_t time(time_t *out)
+time_t time(time_t* out)
 {
     static time_fn real;
     if (atomic_load(&g_frozen)) {

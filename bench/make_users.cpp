@@ -75,19 +75,32 @@ Options parse(int argc, char** argv)
             return argv[++i];
         };
         const auto u = [&]() { return static_cast<unsigned>(std::stoul(v())); };
-        if (a == "--dir") o.dir = v();
-        else if (a == "--prefix") o.prefix = v();
-        else if (a == "--count") o.count = u();
-        else if (a == "--totp-hex") o.totp_hex = v();
-        else if (a == "--codes") o.codes = u();
-        else if (a == "--log2n") o.log2n = u();
-        else if (a == "--script") o.script = v();
-        else if (a == "--template-codes") o.template_codes = true;
-        else if (a == "--oath") o.oath = v();
-        else if (a == "--ga") o.ga_dir = v();
-        else if (a == "--ga-scratch") o.ga_scratch = u();
-        else if (a == "--ga-script") o.ga_script = v();
-        else throw std::runtime_error("unknown option " + a);
+        if (a == "--dir")
+            o.dir = v();
+        else if (a == "--prefix")
+            o.prefix = v();
+        else if (a == "--count")
+            o.count = u();
+        else if (a == "--totp-hex")
+            o.totp_hex = v();
+        else if (a == "--codes")
+            o.codes = u();
+        else if (a == "--log2n")
+            o.log2n = u();
+        else if (a == "--script")
+            o.script = v();
+        else if (a == "--template-codes")
+            o.template_codes = true;
+        else if (a == "--oath")
+            o.oath = v();
+        else if (a == "--ga")
+            o.ga_dir = v();
+        else if (a == "--ga-scratch")
+            o.ga_scratch = u();
+        else if (a == "--ga-script")
+            o.ga_script = v();
+        else
+            throw std::runtime_error("unknown option " + a);
     }
     return o;
 }

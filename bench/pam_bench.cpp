@@ -98,17 +98,28 @@ void no_delay(int /*status*/, unsigned /*usec*/, void* /*data*/) {}
 const char* result_name(int rc)
 {
     switch (rc) {
-    case PAM_SUCCESS: return "SUCCESS";
-    case PAM_AUTH_ERR: return "AUTH_ERR";
-    case PAM_MAXTRIES: return "MAXTRIES";
-    case PAM_AUTHINFO_UNAVAIL: return "AUTHINFO_UNAVAIL";
-    case PAM_SERVICE_ERR: return "SERVICE_ERR";
-    case PAM_USER_UNKNOWN: return "USER_UNKNOWN";
-    case PAM_CONV_ERR: return "CONV_ERR";
-    case PAM_IGNORE: return "IGNORE";
-    case PAM_PERM_DENIED: return "PERM_DENIED";
-    case PAM_ABORT: return "ABORT";
-    default: return "OTHER";
+    case PAM_SUCCESS:
+        return "SUCCESS";
+    case PAM_AUTH_ERR:
+        return "AUTH_ERR";
+    case PAM_MAXTRIES:
+        return "MAXTRIES";
+    case PAM_AUTHINFO_UNAVAIL:
+        return "AUTHINFO_UNAVAIL";
+    case PAM_SERVICE_ERR:
+        return "SERVICE_ERR";
+    case PAM_USER_UNKNOWN:
+        return "USER_UNKNOWN";
+    case PAM_CONV_ERR:
+        return "CONV_ERR";
+    case PAM_IGNORE:
+        return "IGNORE";
+    case PAM_PERM_DENIED:
+        return "PERM_DENIED";
+    case PAM_ABORT:
+        return "ABORT";
+    default:
+        return "OTHER";
     }
 }
 
@@ -212,8 +223,7 @@ void login_once(Row& row, const Options& opt, const Preload& preload, std::int64
         preload.fsync_skip(0);
 
     const bool measured = row.done >= opt.warmup;
-    const bool expected = row.spec.expect == Expect::any
-        || (row.spec.expect == Expect::success && rc == PAM_SUCCESS)
+    const bool expected = row.spec.expect == Expect::any || (row.spec.expect == Expect::success && rc == PAM_SUCCESS)
         || (row.spec.expect == Expect::auth_err && rc == PAM_AUTH_ERR);
     if (!expected)
         ++row.mismatches; // warm-up included: a broken setup must show
@@ -332,9 +342,9 @@ void print_table(const std::vector<Row>& rows, const Options& opt, const Preload
         }
         if (a == nullptr || b == nullptr)
             throw std::runtime_error("--ratio " + ratio + ": no such cases");
-        std::printf("\nRatio %s ÷ %s: median %.2f, mean %.2f, p99 %.2f\n", a->spec.name.c_str(),
-                    b->spec.name.c_str(), percentile(a->total_ms, 0.5) / percentile(b->total_ms, 0.5),
-                    mean(a->total_ms) / mean(b->total_ms), percentile(a->total_ms, 0.99) / percentile(b->total_ms, 0.99));
+        std::printf("\nRatio %s ÷ %s: median %.2f, mean %.2f, p99 %.2f\n", a->spec.name.c_str(), b->spec.name.c_str(),
+                    percentile(a->total_ms, 0.5) / percentile(b->total_ms, 0.5), mean(a->total_ms) / mean(b->total_ms),
+                    percentile(a->total_ms, 0.99) / percentile(b->total_ms, 0.99));
     }
 }
 

@@ -22,10 +22,10 @@ uint64_t bench_scrypt_calls(void);
 void bench_clock_set(int64_t unix_seconds);
 void bench_clock_release(void);
 
-uint64_t bench_fsync_calls(void);       /* fsync + fdatasync, skipped or not */
-void bench_fsync_skip(int skip);        /* 1: return 0 without syncing */
+uint64_t bench_fsync_calls(void); /* fsync + fdatasync, skipped or not */
+void bench_fsync_skip(int skip);  /* 1: return 0 without syncing */
 
-uint64_t bench_syslog_calls(void);      /* lines logged */
+uint64_t bench_syslog_calls(void); /* lines logged */
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,7 @@ static int g_fd = -1;
 
 uint64_t bench_syslog_calls(void) { return (uint64_t)atomic_load(&g_lines); }
 
-static void emit(int priority, const char *format, va_list ap)
+static void emit(int priority, const char* format, va_list ap)
 {
     char line[2048];
     char stamp[32];
@@ -45,9 +45,9 @@ static void emit(int priority, const char *format, va_list ap)
     atomic_fetch_add(&g_lines, 1);
 }
 
-void vsyslog(int priority, const char *format, va_list ap) { emit(priority, format, ap); }
+void vsyslog(int priority, const char* format, va_list ap) { emit(priority, format, ap); }
 
-void syslog(int priority, const char *format, ...)
+void syslog(int priority, const char* format, ...)
 {
     va_list ap;
     va_start(ap, format);
@@ -55,13 +55,13 @@ void syslog(int priority, const char *format, ...)
     va_end(ap);
 }
 
-void __vsyslog_chk(int priority, int flag, const char *format, va_list ap)
+void __vsyslog_chk(int priority, int flag, const char* format, va_list ap)
 {
     (void)flag;
     emit(priority, format, ap);
 }
 
-void __syslog_chk(int priority, int flag, const char *format, ...)
+void __syslog_chk(int priority, int flag, const char* format, ...)
 {
     va_list ap;
     (void)flag;

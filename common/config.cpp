@@ -16,7 +16,7 @@ namespace twofactor {
 
 namespace {
 
-constexpr std::size_t kMaxConfigBytes = 64 * 1024;
+constexpr std::size_t kMaxConfigBytes = std::size_t{64} * 1024;
 constexpr std::size_t kMaxStringValue = 4096;
 
 [[noreturn]] void fail(const Setting& s, const std::string& reason)
@@ -103,8 +103,7 @@ const std::vector<Key>& keys()
         {"lockout_seconds", [](Config& c, const Setting& s) { c.lockout_seconds = parse_unsigned(s, 1, 604800); }},
         {"warn_remaining", [](Config& c, const Setting& s) { c.warn_remaining = parse_unsigned(s, 0, 100); }},
         {"backup_code_count", [](Config& c, const Setting& s) { c.backup_code_count = parse_unsigned(s, 1, 100); }},
-        {"backup_code_length",
-         [](Config& c, const Setting& s) { c.backup_code_length = parse_unsigned(s, 8, 16); }},
+        {"backup_code_length", [](Config& c, const Setting& s) { c.backup_code_length = parse_unsigned(s, 8, 16); }},
         {"scrypt_log2_n", [](Config& c, const Setting& s) { c.scrypt.log2_n = parse_unsigned(s, 10, 20); }},
         {"scrypt_r", [](Config& c, const Setting& s) { c.scrypt.r = parse_unsigned(s, 1, 32); }},
         {"scrypt_p", [](Config& c, const Setting& s) { c.scrypt.p = parse_unsigned(s, 1, 16); }},

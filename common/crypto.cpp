@@ -47,8 +47,8 @@ SecureBytes scrypt_derive(std::string_view password, const unsigned char* salt, 
     // refuse parameters above the default cost.
     const std::uint64_t maxmem = 128ULL * n * params.r * (params.p + 1) + (1ULL << 20);
     g_scrypt_evaluations.fetch_add(1, std::memory_order_relaxed);
-    if (EVP_PBE_scrypt(password.data(), password.size(), salt, salt_len, n, params.r, params.p, maxmem,
-                       out.data(), out.size())
+    if (EVP_PBE_scrypt(password.data(), password.size(), salt, salt_len, n, params.r, params.p, maxmem, out.data(),
+                       out.size())
         != 1)
         throw CryptoError("scrypt failed");
     return out;
@@ -113,7 +113,7 @@ SecureChars base32_encode(const SecureBytes& data)
     }
     if (bits > 0)
         out.push_back(kBase32Alphabet[(buffer << (5 - bits)) & 0x1f]);
-    buffer = 0;
+    wipe(&buffer, sizeof buffer); // held secret bits; a plain store would be optimized away
     return out;
 }
 
@@ -142,7 +142,7 @@ bool base32_decode(std::string_view text, SecureBytes& out)
     }
     // Leftover bits must be zero padding of fewer than 5 bits (canonical form).
     const bool canonical = bits < 5 && (buffer & ((1u << bits) - 1)) == 0;
-    buffer = 0;
+    wipe(&buffer, sizeof buffer);
     return canonical;
 }
 

@@ -46,7 +46,8 @@ const char* to_string(StateErrc errc)
 StateFormatError::StateFormatError(StateErrc errc, int line, const std::string& detail)
     : std::runtime_error(std::string(to_string(errc)) + (line > 0 ? " at line " + std::to_string(line) : "")
                          + (detail.empty() ? "" : " (" + detail + ")")),
-      errc_(errc), line_(line)
+      errc_(errc),
+      line_(line)
 {
 }
 

@@ -22,8 +22,8 @@ public:
 enum class StateErrc {
     empty,
     too_large,
-    not_text,           // NUL or other control bytes
-    missing_newline,    // last line not terminated: truncated file
+    not_text,        // NUL or other control bytes
+    missing_newline, // last line not terminated: truncated file
     bad_header,
     unsupported_version,
     malformed_line,
@@ -57,8 +57,8 @@ enum class StoreErrc {
     unsafe_directory, // not a directory, symlink, wrong owner or mode
     unsafe_file,      // not a regular file, symlink, wrong owner or mode, hard links
     too_large,
-    corrupt,          // does not parse (wraps StateFormatError's message)
-    io,               // open, read, write, fsync, rename, lock failed
+    corrupt, // does not parse (wraps StateFormatError's message)
+    io,      // open, read, write, fsync, rename, lock failed
 };
 
 class StoreError : public std::runtime_error {

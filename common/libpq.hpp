@@ -44,6 +44,7 @@ namespace twofactor {
     X(PQtransactionStatus)
 
 struct Libpq {
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `name` is a declarator here
 #define TWOFACTOR_LIBPQ_MEMBER(name) decltype(&::name) name = nullptr;
     TWOFACTOR_LIBPQ_FUNCTIONS(TWOFACTOR_LIBPQ_MEMBER)
 #undef TWOFACTOR_LIBPQ_MEMBER

@@ -43,8 +43,8 @@ SecureChars read_password_file(const std::string& path)
         throw StoreError(StoreErrc::unsafe_file,
                          "pg_password_file " + path + ": readable or writable by group or others");
     if (st.st_size > static_cast<off_t>(kMaxPasswordBytes))
-        throw StoreError(StoreErrc::unsafe_file, "pg_password_file " + path + ": larger than "
-                                                     + std::to_string(kMaxPasswordBytes) + " bytes");
+        throw StoreError(StoreErrc::unsafe_file,
+                         "pg_password_file " + path + ": larger than " + std::to_string(kMaxPasswordBytes) + " bytes");
     SecureChars text(kMaxPasswordBytes + 1);
     std::size_t used = 0;
     for (;;) {
@@ -74,7 +74,6 @@ SecureChars read_password_file(const std::string& path)
     return text;
 }
 
-
 bool has(const std::vector<const char*>& keywords, const char* keyword)
 {
     return std::any_of(keywords.begin(), keywords.end(),
@@ -100,8 +99,9 @@ void refuse_environment(const std::vector<const char*>& keywords)
     }
     pq().PQconninfoFree(defaults);
     if (!offending.empty())
-        throw StoreError(StoreErrc::io, "PostgreSQL: the environment sets " + offending
-                                            + ", which libpq would use; refused (put settings in pg_conninfo)");
+        throw StoreError(StoreErrc::io,
+                         "PostgreSQL: the environment sets " + offending
+                             + ", which libpq would use; refused (put settings in pg_conninfo)");
 }
 
 // Notice receiver: counts WARNINGs, drops the rest.
@@ -270,8 +270,9 @@ void PgConnection::wait_for(short events, Deadline deadline)
             if (std::chrono::steady_clock::now() < deadline)
                 continue;
             close();
-            throw StoreError(StoreErrc::io, "PostgreSQL: no answer within " + std::to_string(settings_.timeout_seconds)
-                                                + " s (pg_timeout_seconds)");
+            throw StoreError(StoreErrc::io,
+                             "PostgreSQL: no answer within " + std::to_string(settings_.timeout_seconds)
+                                 + " s (pg_timeout_seconds)");
         }
         return;
     }
@@ -295,10 +296,9 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
 {
     if (conn_ == nullptr)
         throw StoreError(StoreErrc::io, "PostgreSQL: not connected");
-    const int sent = params.size() == 0
-        ? pq().PQsendQuery(conn_, sql)
-        : pq().PQsendQueryParams(conn_, sql, static_cast<int>(params.size()), nullptr, params.values(), nullptr,
-                            nullptr, 0);
+    const int sent = params.size() == 0 ? pq().PQsendQuery(conn_, sql)
+                                        : pq().PQsendQueryParams(conn_, sql, static_cast<int>(params.size()), nullptr,
+                                                                 params.values(), nullptr, nullptr, 0);
     if (sent == 0)
         connection_failed("send failed");
     flush(deadline);
@@ -326,9 +326,9 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
             const char* state = pq().PQresultErrorField(raw, PG_DIAG_SQLSTATE);
             const char* primary = pq().PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
             const std::string sqlstate = state ? state : "";
-            error.emplace(sqlstate, "PostgreSQL: "
-                                        + (primary ? one_line(primary) : std::string(pq().PQresStatus(status)))
-                                        + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+            error.emplace(sqlstate,
+                          "PostgreSQL: " + (primary ? one_line(primary) : std::string(pq().PQresStatus(status)))
+                              + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
         }
     }
     if (pq().PQstatus(conn_) != CONNECTION_OK) {
@@ -347,8 +347,7 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
 
 // ---- transactions ----
 
-PgTransaction::PgTransaction(PgConnection& connection, Deadline deadline)
-    : connection_(connection), deadline_(deadline)
+PgTransaction::PgTransaction(PgConnection& connection, Deadline deadline) : connection_(connection), deadline_(deadline)
 {
     connection_.exec("BEGIN", deadline_);
     active_ = true;
@@ -385,8 +384,9 @@ void PgTransaction::commit()
     // cancelled (statement_timeout, pg_cancel_backend). Committed here, maybe
     // not on the standby, so not something to accept a login on.
     if (connection_.warnings() != warnings)
-        throw StoreError(StoreErrc::io, "PostgreSQL: commit not confirmed by the synchronous standby "
-                                        "(the change may or may not survive a failover)");
+        throw StoreError(StoreErrc::io,
+                         "PostgreSQL: commit not confirmed by the synchronous standby "
+                         "(the change may or may not survive a failover)");
 }
 
 } // namespace twofactor

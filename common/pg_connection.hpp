@@ -36,7 +36,8 @@ struct PgSettings {
 class PgError : public StoreError {
 public:
     PgError(std::string sqlstate, const std::string& message)
-        : StoreError(StoreErrc::io, message), sqlstate_(std::move(sqlstate))
+        : StoreError(StoreErrc::io, message),
+          sqlstate_(std::move(sqlstate))
     {
     }
     const std::string& sqlstate() const { return sqlstate_; }
@@ -77,7 +78,7 @@ public:
     PgResult& operator=(const PgResult&) = delete;
 
     int rows() const;
-    int affected() const; // rows changed by INSERT / UPDATE / DELETE
+    int affected() const;                    // rows changed by INSERT / UPDATE / DELETE
     std::string_view command_status() const; // "COMMIT", "UPDATE 1", ...
     bool is_null(int row, int column) const;
     std::string_view text(int row, int column) const; // "" for NULL

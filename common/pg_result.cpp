@@ -99,8 +99,8 @@ std::int64_t PgResult::integer(int row, int column, std::int64_t min, std::int64
     std::int64_t v = 0;
     const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (is_null(row, column) || ec != std::errc() || ptr != t.data() + t.size() || v < min || v > max)
-        throw StoreError(StoreErrc::corrupt, std::string("PostgreSQL: unexpected value in column ")
-                                                 + pq().PQfname(result_, column));
+        throw StoreError(StoreErrc::corrupt,
+                         std::string("PostgreSQL: unexpected value in column ") + pq().PQfname(result_, column));
     return v;
 }
 

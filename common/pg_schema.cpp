@@ -167,14 +167,15 @@ void require_pg_schema_current(PgConnection& connection, Deadline deadline)
         throw StoreError(StoreErrc::io,
                          "PostgreSQL: the twofactor schema does not exist; run 'twofactor-admin db-init'");
     if (v->version < kLatest)
-        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(v->version)
-                                            + " is older than this build's " + latest
-                                            + "; run 'twofactor-admin db-migrate'");
+        throw StoreError(StoreErrc::io,
+                         "PostgreSQL: schema version " + std::to_string(v->version) + " is older than this build's "
+                             + latest + "; run 'twofactor-admin db-migrate'");
     // A newer schema is fine if its migrations kept this build compatible.
     if (v->oldest_compatible > kLatest)
-        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(v->version)
-                                            + " needs a build for version " + std::to_string(v->oldest_compatible)
-                                            + " or later, this one is for " + latest + "; upgrade twofactor");
+        throw StoreError(StoreErrc::io,
+                         "PostgreSQL: schema version " + std::to_string(v->version) + " needs a build for version "
+                             + std::to_string(v->oldest_compatible) + " or later, this one is for " + latest
+                             + "; upgrade twofactor");
 }
 
 PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
@@ -188,8 +189,7 @@ PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
     connection.exec(kMigrationLock, deadline);
     PgSchemaChange change;
     if (create) {
-        const PgResult exists
-            = connection.exec("SELECT to_regclass('twofactor.schema_version') IS NOT NULL", deadline);
+        const PgResult exists = connection.exec("SELECT to_regclass('twofactor.schema_version') IS NOT NULL", deadline);
         if (exists.text(0, 0) == "t") {
             change.from = read_version(connection, deadline).version;
             change.to = *change.from;
@@ -214,8 +214,9 @@ PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
     }
     const int current = change.from.value_or(0);
     if (current > kLatest)
-        throw StoreError(StoreErrc::io, "PostgreSQL: schema version " + std::to_string(current)
-                                            + " is newer than this build's " + std::to_string(kLatest));
+        throw StoreError(StoreErrc::io,
+                         "PostgreSQL: schema version " + std::to_string(current) + " is newer than this build's "
+                             + std::to_string(kLatest));
     for (const Migration& m : kMigrations) {
         if (m.version <= current)
             continue;

@@ -87,7 +87,9 @@ bool same_login(const LastLogin& a, const LastLogin& b)
 class ChangeWriter {
 public:
     ChangeWriter(PgConnection& connection, Deadline deadline, const std::string& client_host)
-        : c_(connection), deadline_(deadline), client_host_(client_host)
+        : c_(connection),
+          deadline_(deadline),
+          client_host_(client_host)
     {
     }
 
@@ -135,12 +137,13 @@ private:
         if (old->last_step == now->last_step)
             return;
         if (!now->last_step || (old->last_step && *now->last_step < *old->last_step))
-            throw StoreError(StoreErrc::io, "PostgreSQL: refusing to move the TOTP replay step of " + user_
-                                                + " backwards");
+            throw StoreError(StoreErrc::io,
+                             "PostgreSQL: refusing to move the TOTP replay step of " + user_ + " backwards");
         const std::int64_t step = step_value(*now->last_step);
         if (c_.exec(kAdvanceStep, PgParams{}.add(user_id_).add(step), deadline_).affected() != 1)
-            throw StoreError(StoreErrc::io, "PostgreSQL: TOTP step of " + user_
-                                                + " already recorded (changed outside the row lock?); refused");
+            throw StoreError(StoreErrc::io,
+                             "PostgreSQL: TOTP step of " + user_
+                                 + " already recorded (changed outside the row lock?); refused");
         const bool with_login = after.last_login && after.last_login->method == Method::totp;
         const LastLogin context = with_login ? *after.last_login : LastLogin{};
         audit(with_login ? context.at : step * now->params.period, "totp", std::nullopt, std::nullopt, step,
@@ -167,8 +170,7 @@ private:
                 deadline_);
     }
 
-    void codes(const std::optional<BackupCodeSet>& old, std::optional<std::int64_t> old_set_id,
-               const UserState& after)
+    void codes(const std::optional<BackupCodeSet>& old, std::optional<std::int64_t> old_set_id, const UserState& after)
     {
         const std::optional<BackupCodeSet>& now = after.codes;
         if (old && now && old_set_id && same_code_set(*old, *now)) {
@@ -187,16 +189,18 @@ private:
         if (old.used == now.used)
             return;
         if (old.used || !now.used)
-            throw StoreError(StoreErrc::io, "PostgreSQL: refusing to mark a used backup code of " + user_
-                                                + " unused or to rewrite its use");
+            throw StoreError(StoreErrc::io,
+                             "PostgreSQL: refusing to mark a used backup code of " + user_
+                                 + " unused or to rewrite its use");
         const CodeUse& use = *now.used;
         const auto slot_number = static_cast<std::int64_t>(index);
         PgParams p;
         p.add(set_id).add(slot_number).add(use.at).add(encode_pg_text(use.service));
         p.add(encode_pg_text(use.rhost)).add(encode_pg_text(use.tty));
         if (c_.exec(kUseCode, p, deadline_).affected() != 1)
-            throw StoreError(StoreErrc::io, "PostgreSQL: backup code of " + user_
-                                                + " already used (changed outside the row lock?); refused");
+            throw StoreError(StoreErrc::io,
+                             "PostgreSQL: backup code of " + user_
+                                 + " already used (changed outside the row lock?); refused");
         audit(use.at, "backup_code", set_id, slot_number, std::nullopt, use.service, use.rhost, use.tty);
     }
 
@@ -255,7 +259,8 @@ private:
 } // namespace
 
 PgStateStore::PgStateStore(const Config& config)
-    : connection_(std::make_unique<PgConnection>(settings_from(config))), client_host_(host_name())
+    : connection_(std::make_unique<PgConnection>(settings_from(config))),
+      client_host_(host_name())
 {
 }
 

@@ -19,7 +19,9 @@ struct WipingAllocator {
 
     WipingAllocator() noexcept = default;
     template <typename U>
-    WipingAllocator(const WipingAllocator<U>& /*other*/) noexcept {}
+    WipingAllocator(const WipingAllocator<U>& /*other*/) noexcept
+    {
+    }
 
     T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
     void deallocate(T* p, std::size_t n) noexcept
@@ -29,9 +31,15 @@ struct WipingAllocator {
     }
 
     template <typename U>
-    bool operator==(const WipingAllocator<U>& /*other*/) const noexcept { return true; }
+    bool operator==(const WipingAllocator<U>& /*other*/) const noexcept
+    {
+        return true;
+    }
     template <typename U>
-    bool operator!=(const WipingAllocator<U>& /*other*/) const noexcept { return false; }
+    bool operator!=(const WipingAllocator<U>& /*other*/) const noexcept
+    {
+        return false;
+    }
 };
 
 using SecureBytes = std::vector<unsigned char, WipingAllocator<unsigned char>>;

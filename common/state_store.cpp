@@ -47,8 +47,9 @@ UniqueFd open_directory(const std::string& path)
     if (::fstat(fd.get(), &st) != 0)
         io_error(path, errno);
     if (st.st_uid != ::geteuid())
-        throw StoreError(StoreErrc::unsafe_directory, path + ": owned by uid " + std::to_string(st.st_uid)
-                                                          + ", expected " + std::to_string(::geteuid()));
+        throw StoreError(StoreErrc::unsafe_directory,
+                         path + ": owned by uid " + std::to_string(st.st_uid) + ", expected "
+                             + std::to_string(::geteuid()));
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
         throw StoreError(StoreErrc::unsafe_directory, path + ": writable by group or others");
     return fd;
@@ -59,8 +60,9 @@ void check_file(const struct stat& st, const std::string& path)
     if (!S_ISREG(st.st_mode))
         throw StoreError(StoreErrc::unsafe_file, path + ": not a regular file");
     if (st.st_uid != ::geteuid())
-        throw StoreError(StoreErrc::unsafe_file, path + ": owned by uid " + std::to_string(st.st_uid)
-                                                     + ", expected " + std::to_string(::geteuid()));
+        throw StoreError(StoreErrc::unsafe_file,
+                         path + ": owned by uid " + std::to_string(st.st_uid) + ", expected "
+                             + std::to_string(::geteuid()));
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
         throw StoreError(StoreErrc::unsafe_file, path + ": readable or writable by group or others");
     // nlink 0 is fine: a reader that opened the file just before a writer

@@ -108,10 +108,9 @@ std::optional<std::uint64_t> totp_verify(const SecureBytes& secret, const TotpPa
     TypedCode typed{code};
     std::uint64_t counter = 0;
     int position = 0;
-    const int rc = oath_totp_validate4_callback(reinterpret_cast<const char*>(secret.data()), secret.size(),
-                                                static_cast<time_t>(now), params.period, 0, params.digits, window,
-                                                &position, &counter, oath_flags(params.algorithm),
-                                                constant_time_compare, &typed);
+    const int rc = oath_totp_validate4_callback(
+        reinterpret_cast<const char*>(secret.data()), secret.size(), static_cast<time_t>(now), params.period, 0,
+        params.digits, window, &position, &counter, oath_flags(params.algorithm), constant_time_compare, &typed);
     if (rc >= 0)
         return counter;
     if (rc == OATH_INVALID_OTP)
@@ -123,9 +122,9 @@ SecureChars totp_generate(const SecureBytes& secret, const TotpParams& params, s
 {
     ensure_oath_initialised();
     std::array<char, 16> buffer{};
-    const int rc = oath_totp_generate2(reinterpret_cast<const char*>(secret.data()), secret.size(),
-                                       static_cast<time_t>(now), params.period, 0, params.digits,
-                                       oath_flags(params.algorithm), buffer.data());
+    const int rc
+        = oath_totp_generate2(reinterpret_cast<const char*>(secret.data()), secret.size(), static_cast<time_t>(now),
+                              params.period, 0, params.digits, oath_flags(params.algorithm), buffer.data());
     if (rc != OATH_OK)
         throw CryptoError(std::string("TOTP generation failed: ") + oath_strerror_name(rc));
     SecureChars out(buffer.data(), buffer.data() + std::strlen(buffer.data()));

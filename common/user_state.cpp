@@ -32,8 +32,14 @@ struct RecordKind {
     Rank rank;
 };
 constexpr RecordKind kRecords[] = {
-    {"user", r_user},         {"totp", r_totp}, {"totp-last-step", r_totp_last_step}, {"failures", r_failures},
-    {"last-login", r_last_login}, {"codes", r_codes}, {"code", r_code},                 {"end", r_end},
+    {"user", r_user},
+    {"totp", r_totp},
+    {"totp-last-step", r_totp_last_step},
+    {"failures", r_failures},
+    {"last-login", r_last_login},
+    {"codes", r_codes},
+    {"code", r_code},
+    {"end", r_end},
 };
 
 // Free-text fields (service, remote host, tty): "-" when empty, otherwise
@@ -211,8 +217,7 @@ private:
         const std::string_view f = fields_[i];
         T v{};
         auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-        if (ec != std::errc() || ptr != f.data() + f.size() || v < min || v > max
-            || (f.size() > 1 && f[0] == '0'))
+        if (ec != std::errc() || ptr != f.data() + f.size() || v < min || v > max || (f.size() > 1 && f[0] == '0'))
             fail(StateErrc::bad_value, std::string(fields_[0]) + " field " + std::to_string(i));
         return v;
     }
@@ -355,20 +360,23 @@ SecureChars serialize_user_state(const UserState& st)
     append(out, "failures " + std::to_string(st.failures) + " " + std::to_string(st.locked_until) + "\n");
     if (st.last_login) {
         const LastLogin& l = *st.last_login;
-        append(out, "last-login " + std::to_string(l.at) + " " + to_string(l.method) + " " + encode_field(l.service)
-                        + " " + encode_field(l.rhost) + " " + encode_field(l.tty) + "\n");
+        append(out,
+               "last-login " + std::to_string(l.at) + " " + to_string(l.method) + " " + encode_field(l.service) + " "
+                   + encode_field(l.rhost) + " " + encode_field(l.tty) + "\n");
     }
     if (st.codes) {
         const BackupCodeSet& c = *st.codes;
-        append(out, "codes " + std::to_string(c.issued_at) + " " + std::to_string(c.length) + " "
-                        + std::to_string(c.params.log2_n) + " " + std::to_string(c.params.r) + " "
-                        + std::to_string(c.params.p) + " " + to_hex(c.salt.data(), c.salt.size()) + " "
-                        + std::to_string(c.slots.size()) + "\n");
+        append(out,
+               "codes " + std::to_string(c.issued_at) + " " + std::to_string(c.length) + " "
+                   + std::to_string(c.params.log2_n) + " " + std::to_string(c.params.r) + " "
+                   + std::to_string(c.params.p) + " " + to_hex(c.salt.data(), c.salt.size()) + " "
+                   + std::to_string(c.slots.size()) + "\n");
         for (const CodeSlot& s : c.slots) {
             append(out, "code " + to_hex(s.hash.data(), s.hash.size()));
             if (s.used)
-                append(out, " " + std::to_string(s.used->at) + " " + encode_field(s.used->service) + " "
-                                + encode_field(s.used->rhost) + " " + encode_field(s.used->tty) + "\n");
+                append(out,
+                       " " + std::to_string(s.used->at) + " " + encode_field(s.used->service) + " "
+                           + encode_field(s.used->rhost) + " " + encode_field(s.used->tty) + "\n");
             else
                 append(out, " -\n");
         }

@@ -14,7 +14,7 @@
 namespace twofactor {
 
 inline constexpr int kStateFormatVersion = 1;
-inline constexpr std::size_t kMaxStateBytes = 64 * 1024;
+inline constexpr std::size_t kMaxStateBytes = std::size_t{64} * 1024;
 
 struct TotpState {
     SecureBytes secret;

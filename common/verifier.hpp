@@ -68,7 +68,9 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
 class Verifier {
 public:
     Verifier(StateStore& store, const VerifyPolicy& policy, const Clock& clock)
-        : store_(store), policy_(policy), clock_(clock)
+        : store_(store),
+          policy_(policy),
+          clock_(clock)
     {
     }
 

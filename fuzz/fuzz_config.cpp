@@ -56,8 +56,7 @@ struct ConfigFile {
         FUZZ_CHECK(::ftruncate(fd, 0) == 0);
         std::size_t done = 0;
         while (done < content.size()) {
-            const ssize_t n = ::pwrite(fd, content.data() + done, content.size() - done,
-                                       static_cast<off_t>(done));
+            const ssize_t n = ::pwrite(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
             FUZZ_CHECK(n > 0);
             done += static_cast<std::size_t>(n);
         }

@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define FUZZ_CHECK(cond)                                                                                       \
-    do {                                                                                                       \
-        if (!(cond)) {                                                                                         \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                      \
-            std::abort();                                                                                      \
-        }                                                                                                      \
+#define FUZZ_CHECK(cond)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                              \
+            std::abort();                                                                                              \
+        }                                                                                                              \
     } while (0)
 
 namespace twofactor::fuzz {
@@ -24,9 +24,8 @@ inline bool same_totp(const std::optional<TotpState>& a, const std::optional<Tot
         return false;
     if (!a)
         return true;
-    return a->secret == b->secret && a->params.algorithm == b->params.algorithm
-        && a->params.digits == b->params.digits && a->params.period == b->params.period
-        && a->enrolled_at == b->enrolled_at && a->last_step == b->last_step;
+    return a->secret == b->secret && a->params.algorithm == b->params.algorithm && a->params.digits == b->params.digits
+        && a->params.period == b->params.period && a->enrolled_at == b->enrolled_at && a->last_step == b->last_step;
 }
 
 inline bool same_last_login(const std::optional<LastLogin>& a, const std::optional<LastLogin>& b)

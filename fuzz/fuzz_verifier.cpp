@@ -113,9 +113,9 @@ std::string_view model_trim(std::string_view s)
 struct Expected {
     Verdict verdict = Verdict::wrong_code;
     std::optional<Method> method;
-    std::optional<std::size_t> code;     // the backup code consumed
-    std::optional<std::uint64_t> step;   // the TOTP step consumed
-    bool ambiguous = false;              // two window steps share this code
+    std::optional<std::size_t> code;   // the backup code consumed
+    std::optional<std::uint64_t> step; // the TOTP step consumed
+    bool ambiguous = false;            // two window steps share this code
 };
 
 Expected model_expect(const Model& m, std::string_view typed, std::int64_t now, bool stale_set)
@@ -289,7 +289,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     LoginContext context{"sshd", "203.0.113.5", "ssh"};
 
     for (const std::string_view rec : split_records({reinterpret_cast<const char*>(data), size})) {
-        const auto byte = [&](std::size_t i) -> unsigned { return i < rec.size() ? static_cast<unsigned char>(rec[i]) : 0; };
+        const auto byte
+            = [&](std::size_t i) -> unsigned { return i < rec.size() ? static_cast<unsigned char>(rec[i]) : 0; };
         const auto tail = [&](std::size_t from) { return from < rec.size() ? rec.substr(from) : std::string_view{}; };
         std::string typed;
         bool stale = false;

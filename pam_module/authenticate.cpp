@@ -131,8 +131,8 @@ int report(Attempt& a, const VerifyResult& r)
         const Method method = r.method.value_or(Method::totp);
         std::string detail;
         if (method == Method::backup_code) {
-            detail = "codes_remaining=" + std::to_string(r.codes_remaining) + " codes_total="
-                + std::to_string(r.codes_total);
+            detail = "codes_remaining=" + std::to_string(r.codes_remaining)
+                + " codes_total=" + std::to_string(r.codes_total);
             for (const std::string& text :
                  backup_code_messages(r.codes_remaining, r.codes_total, a.config.warn_remaining))
                 if (!a.conversation.info(text))
@@ -198,11 +198,12 @@ int run(Attempt& a)
     std::optional<UserState> state;
     // Read before prompting: nullok must not prompt, forward_pass needs the
     // code shapes, and a state we cannot read is not worth a typed code.
-    if (const int rc = guarded(a, [&] {
-            store = open_state_store(a.config);
-            state = store->load(a.fields.user);
-            return PAM_SUCCESS;
-        });
+    if (const int rc = guarded(a,
+                               [&] {
+                                   store = open_state_store(a.config);
+                                   state = store->load(a.fields.user);
+                                   return PAM_SUCCESS;
+                               });
         rc != PAM_SUCCESS)
         return rc;
 
@@ -256,16 +257,16 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
         return fail(pamh, user_rc == PAM_CONV_ERR ? PAM_CONV_ERR : PAM_USER_UNKNOWN);
     }
 
-    Attempt attempt{pamh,
-                    logger,
-                    config,
-                    LoginFields{user, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST),
-                                item_string(pamh, PAM_TTY)},
-                    Conversation(pamh, (flags & PAM_SILENT) != 0),
-                    SystemClock{}};
-    logger.log(LogLevel::debug, "state_dir=" + log_field(config.state_dir) + " window=" + std::to_string(config.window)
-                                    + " nullok=" + (config.nullok ? "yes" : "no")
-                                    + " forward_pass=" + (config.forward_pass ? "yes" : "no"));
+    Attempt attempt{
+        pamh,
+        logger,
+        config,
+        LoginFields{user, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST), item_string(pamh, PAM_TTY)},
+        Conversation(pamh, (flags & PAM_SILENT) != 0),
+        SystemClock{}};
+    logger.log(LogLevel::debug,
+               "state_dir=" + log_field(config.state_dir) + " window=" + std::to_string(config.window) + " nullok="
+                   + (config.nullok ? "yes" : "no") + " forward_pass=" + (config.forward_pass ? "yes" : "no"));
     return run(attempt);
 }
 

@@ -34,9 +34,6 @@ void audit(const AuditSubject& subject, std::string_view operation, Outcome outc
     ::syslog(outcome == Outcome::success ? LOG_NOTICE : LOG_WARNING, "%s", line.c_str());
 }
 
-void audit_early(std::string_view text)
-{
-    ::syslog(LOG_WARNING, "%s", admin::printable(text).c_str());
-}
+void audit_early(std::string_view text) { ::syslog(LOG_WARNING, "%s", admin::printable(text).c_str()); }
 
 } // namespace twofactor::self_service

@@ -95,8 +95,12 @@ int run(int argc, const char* const* argv, Privileges& privileges)
         return 0;
     }
 
-    Session session{AuditSubject{{}, privileges.uid(), admin::stdin_tty()}, privileges, Config{}, nullptr,
-                    SystemClock{}, command_line};
+    Session session{AuditSubject{{}, privileges.uid(), admin::stdin_tty()},
+                    privileges,
+                    Config{},
+                    nullptr,
+                    SystemClock{},
+                    command_line};
     const char* operation = to_string(command_line.operation);
     try {
         session.subject.user = own_user_name(privileges.uid());
@@ -113,8 +117,9 @@ int run(int argc, const char* const* argv, Privileges& privileges)
         session.store = open_state_store(session.config);
     } catch (const ConfigError& e) {
         audit(session.subject, operation, Outcome::failed, std::string("reason=configuration_error: ") + e.what());
-        return fail(ExitCode::failed, std::string("the configuration in ") + kDefaultConfigPath
-                                          + " is not valid; ask your administrator");
+        return fail(ExitCode::failed,
+                    std::string("the configuration in ") + kDefaultConfigPath
+                        + " is not valid; ask your administrator");
     } catch (const StoreError& e) {
         audit(session.subject, operation, Outcome::failed, std::string("reason=state_error: ") + e.what());
         return fail(ExitCode::failed, "cannot reach the second-factor state; ask your administrator");

@@ -20,8 +20,8 @@ void print_codes(admin::OutputBuffer& out, const std::string& user, const Issued
         << admin::format_time_long(issued.set.issued_at) << "\n\n";
     const std::size_t n = issued.codes.size();
     for (std::size_t i = 0; i < n; ++i)
-        out << (n >= 10 && i + 1 < 10 ? "   " : "  ") << static_cast<std::uint64_t>(i + 1) << ".  "
-            << issued.codes[i] << "   [ ]\n";
+        out << (n >= 10 && i + 1 < 10 ? "   " : "  ") << static_cast<std::uint64_t>(i + 1) << ".  " << issued.codes[i]
+            << "   [ ]\n";
     out << "\nEach code works once, when your authenticator app is not at hand.\n"
            "Keep them in a password manager or on paper: never in a plain file\n"
            "or an email draft. Make a new set when you have used some, or when\n"
@@ -69,8 +69,8 @@ ExitCode run_new_codes(Session& session)
     try {
         out.flush();
     } catch (const admin::OperationFailed& e) {
-        throw admin::OperationFailed(std::string(e.what())
-                                     + "; the new codes are stored but were not shown: run 'twofactor new-codes' again");
+        throw admin::OperationFailed(
+            std::string(e.what()) + "; the new codes are stored but were not shown: run 'twofactor new-codes' again");
     }
     if (!has_totp)
         admin::notice("you have no authenticator app set up: these codes are your only second factor"

@@ -21,8 +21,8 @@ namespace {
 class Replies {
 public:
     explicit Replies(int count)
-        : count_(count), replies_(static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(count),
-                                                                          sizeof(pam_response))))
+        : count_(count),
+          replies_(static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(count), sizeof(pam_response))))
     {
     }
     ~Replies()
@@ -96,9 +96,8 @@ int converse(int count, const pam_message** messages, pam_response** replies, Co
         switch (m->msg_style) {
         case PAM_PROMPT_ECHO_OFF:
         case PAM_PROMPT_ECHO_ON: {
-            const std::optional<SecureChars> line = admin::read_line(m->msg != nullptr ? m->msg : "",
-                                                                     admin::Prompt::always,
-                                                                     m->msg_style == PAM_PROMPT_ECHO_OFF);
+            const std::optional<SecureChars> line = admin::read_line(
+                m->msg != nullptr ? m->msg : "", admin::Prompt::always, m->msg_style == PAM_PROMPT_ECHO_OFF);
             if (!line) {
                 state.input_ended = true;
                 return PAM_CONV_ERR; // end of input: give up rather than answer ""
@@ -163,8 +162,9 @@ Reauthentication authentication_failed(int status)
         return refused("reauthentication_locked_out",
                        "too many failed verification codes; nothing changed (try again later)");
     case PAM_AUTHINFO_UNAVAIL:
-        return refused("reauthentication_unavailable",
-                       "your password or second-factor state cannot be checked; nothing changed (ask your administrator)");
+        return refused(
+            "reauthentication_unavailable",
+            "your password or second-factor state cannot be checked; nothing changed (ask your administrator)");
     case PAM_CONV_ERR:
     case PAM_ABORT:
         return refused("reauthentication_aborted", "authentication aborted (no answer); nothing changed");
@@ -180,8 +180,9 @@ Reauthentication reauthenticate(const std::string& user, const std::string& tty)
 {
     struct stat st {};
     if (::stat(kPamServiceFile, &st) != 0 || !S_ISREG(st.st_mode))
-        return refused("pam_service_missing", std::string("the PAM service '") + kPamService + "' is not set up ("
-                                                  + kPamServiceFile + " is missing); ask your administrator");
+        return refused("pam_service_missing",
+                       std::string("the PAM service '") + kPamService + "' is not set up (" + kPamServiceFile
+                           + " is missing); ask your administrator");
 
     ConversationState state;
     const pam_conv conversation{twofactor_converse, &state};

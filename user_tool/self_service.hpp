@@ -33,7 +33,8 @@ enum class ExitCode : int {
 class Refused : public std::runtime_error {
 public:
     Refused(std::string audit_reason, const std::string& message)
-        : std::runtime_error(message), audit_reason_(std::move(audit_reason))
+        : std::runtime_error(message),
+          audit_reason_(std::move(audit_reason))
     {
     }
     const std::string& audit_reason() const { return audit_reason_; } // "reason=..."

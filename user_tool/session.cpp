@@ -14,7 +14,7 @@ namespace {
 template <typename Lookup>
 bool lookup(Lookup&& call, passwd& entry, std::vector<char>& buffer)
 {
-    buffer.assign(16 * 1024, '\0');
+    buffer.assign(std::size_t{16} * 1024, '\0');
     for (;;) {
         passwd* found = nullptr;
         const int rc = call(&entry, buffer.data(), buffer.size(), &found);
@@ -32,17 +32,17 @@ std::string own_user_name(uid_t uid)
 {
     passwd entry{};
     std::vector<char> buffer;
-    if (!lookup([uid](passwd* e, char* b, std::size_t n, passwd** f) { return ::getpwuid_r(uid, e, b, n, f); },
-                entry, buffer))
+    if (!lookup([uid](passwd* e, char* b, std::size_t n, passwd** f) { return ::getpwuid_r(uid, e, b, n, f); }, entry,
+                buffer))
         throw Refused("reason=unknown_uid", "your user id " + std::to_string(uid) + " has no account name");
-    const std::string name = entry.pw_name != nullptr ? entry.pw_name : "";
+    std::string name = entry.pw_name != nullptr ? entry.pw_name : "";
     if (!valid_user_name(name))
         throw Refused("reason=invalid_user_name", "your account name cannot have a second factor here");
     // Two names for one uid, or a name that resolves elsewhere: the state
     // file and PAM must both mean exactly this account.
-    if (!lookup([&name](passwd* e, char* b, std::size_t n,
-                        passwd** f) { return ::getpwnam_r(name.c_str(), e, b, n, f); },
-                entry, buffer)
+    if (!lookup(
+            [&name](passwd* e, char* b, std::size_t n, passwd** f) { return ::getpwnam_r(name.c_str(), e, b, n, f); },
+            entry, buffer)
         || entry.pw_uid != uid)
         throw Refused("reason=ambiguous_user_name", "your account name does not map back to your user id");
     return name;
@@ -85,8 +85,8 @@ void require_reauthentication(Session& session, const std::optional<UserState>& 
     if (!before || !before->enrolled())
         return; // nothing to protect yet: the stack's nullok let this user through on the password
     const std::optional<UserState> after = load_own_state(session);
-    const bool verified = after && after->last_login && after->last_login->service == kPamService
-        && after->last_login->at >= started;
+    const bool verified
+        = after && after->last_login && after->last_login->service == kPamService && after->last_login->at >= started;
     if (!verified)
         throw Refused("reason=second_factor_not_checked",
                       std::string("the PAM service '") + kPamService

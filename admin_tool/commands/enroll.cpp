@@ -59,7 +59,9 @@ public:
 
     std::vector<ConfigFlag> config_flags() const override
     {
-        return {{"algorithm", "totp_algorithm"}, {"digits", "totp_digits"}, {"period", "totp_period"},
+        return {{"algorithm", "totp_algorithm"},
+                {"digits", "totp_digits"},
+                {"period", "totp_period"},
                 {"issuer", "issuer"}};
     }
 
@@ -142,8 +144,7 @@ private:
                 .end_object();
             out << '\n';
         } else {
-            out << "Scan this QR code with the authenticator app of " << user
-                << ", or enter the secret by hand.\n\n";
+            out << "Scan this QR code with the authenticator app of " << user << ", or enter the secret by hand.\n\n";
             out << render_qr(uri, style);
             out << '\n' << uri << "\n\n";
             out << "Secret:    ";

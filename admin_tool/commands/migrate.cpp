@@ -88,8 +88,8 @@ public:
             out.flush();
         }
 
-        const std::size_t moved = counts[static_cast<int>(Outcome::copied)]
-            + counts[static_cast<int>(Outcome::overwritten)];
+        const std::size_t moved
+            = counts[static_cast<int>(Outcome::copied)] + counts[static_cast<int>(Outcome::overwritten)];
         const std::size_t refused = counts[static_cast<int>(Outcome::refused)];
         notice(std::string(keep_source ? "copied " : "moved ") + std::to_string(moved) + " user(s) from "
                + store_name(from) + " to " + store_name(to) + "; "

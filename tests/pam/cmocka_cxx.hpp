@@ -26,13 +26,13 @@ extern "C" {
 #include "pam_login.hpp"
 
 // PAM results by name in the failure message.
-#define assert_pam(actual, expected)                                                                        \
-    do {                                                                                                     \
-        const int actual_ = (actual);                                                                        \
-        const int expected_ = (expected);                                                                    \
-        if (actual_ != expected_)                                                                            \
-            fail_msg("got %s (%d), expected %s (%d)", pamtest::pam_name(actual_), actual_,                   \
-                     pamtest::pam_name(expected_), expected_);                                               \
+#define assert_pam(actual, expected)                                                                                   \
+    do {                                                                                                               \
+        const int actual_ = (actual);                                                                                  \
+        const int expected_ = (expected);                                                                              \
+        if (actual_ != expected_)                                                                                      \
+            fail_msg("got %s (%d), expected %s (%d)", pamtest::pam_name(actual_), actual_,                             \
+                     pamtest::pam_name(expected_), expected_);                                                         \
     } while (0)
 
 // String equality with both values in the failure message.

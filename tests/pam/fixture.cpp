@@ -86,8 +86,7 @@ StateDir::StateDir() : root_(make_root()), state_dir_(root_ + "/state"), store_(
 {
     if (::mkdir(state_dir_.c_str(), 0700) != 0)
         die("mkdir " + state_dir_);
-    write_file(env_or_die("TWOFACTOR_TEST_CONF"), "# written by the pam tests\nstate_dir = " + state_dir_ + "\n",
-               0600);
+    write_file(env_or_die("TWOFACTOR_TEST_CONF"), "# written by the pam tests\nstate_dir = " + state_dir_ + "\n", 0600);
 }
 
 StateDir::~StateDir()

@@ -136,8 +136,8 @@ LoginResult login(const LoginRequest& request)
     cases[1].pam_operation = PAMTEST_AUTHENTICATE;
     cases[1].expected_rv = PAM_SUCCESS;
     cases[1].flags = request.flags;
-    const pamtest_err err = _pamtest_conv(request.service.c_str(), request.user.c_str(), scripted_conversation,
-                                          &script, cases, 2, ph);
+    const pamtest_err err
+        = _pamtest_conv(request.service.c_str(), request.user.c_str(), scripted_conversation, &script, cases, 2, ph);
     if (err != PAMTEST_ERR_OK && err != PAMTEST_ERR_CASE)
         fail_msg("libpamtest: %s", pamtest_strerror(err));
     result.rc = cases[1].op_rv;
@@ -214,21 +214,36 @@ void assert_log_free_of(const LoginResult& result, const std::vector<std::string
 const char* pam_name(int rc)
 {
     switch (rc) {
-    case PAM_SUCCESS: return "PAM_SUCCESS";
-    case PAM_AUTH_ERR: return "PAM_AUTH_ERR";
-    case PAM_MAXTRIES: return "PAM_MAXTRIES";
-    case PAM_AUTHINFO_UNAVAIL: return "PAM_AUTHINFO_UNAVAIL";
-    case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
-    case PAM_CONV_ERR: return "PAM_CONV_ERR";
-    case PAM_SERVICE_ERR: return "PAM_SERVICE_ERR";
-    case PAM_IGNORE: return "PAM_IGNORE";
-    case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
-    case PAM_BUF_ERR: return "PAM_BUF_ERR";
-    case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
-    case PAM_ABORT: return "PAM_ABORT";
-    case PAM_INCOMPLETE: return "PAM_INCOMPLETE";
-    case PAM_CRED_INSUFFICIENT: return "PAM_CRED_INSUFFICIENT";
-    default: return "other";
+    case PAM_SUCCESS:
+        return "PAM_SUCCESS";
+    case PAM_AUTH_ERR:
+        return "PAM_AUTH_ERR";
+    case PAM_MAXTRIES:
+        return "PAM_MAXTRIES";
+    case PAM_AUTHINFO_UNAVAIL:
+        return "PAM_AUTHINFO_UNAVAIL";
+    case PAM_USER_UNKNOWN:
+        return "PAM_USER_UNKNOWN";
+    case PAM_CONV_ERR:
+        return "PAM_CONV_ERR";
+    case PAM_SERVICE_ERR:
+        return "PAM_SERVICE_ERR";
+    case PAM_IGNORE:
+        return "PAM_IGNORE";
+    case PAM_PERM_DENIED:
+        return "PAM_PERM_DENIED";
+    case PAM_BUF_ERR:
+        return "PAM_BUF_ERR";
+    case PAM_SYSTEM_ERR:
+        return "PAM_SYSTEM_ERR";
+    case PAM_ABORT:
+        return "PAM_ABORT";
+    case PAM_INCOMPLETE:
+        return "PAM_INCOMPLETE";
+    case PAM_CRED_INSUFFICIENT:
+        return "PAM_CRED_INSUFFICIENT";
+    default:
+        return "other";
     }
 }
 

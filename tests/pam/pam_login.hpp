@@ -48,11 +48,11 @@ struct LoginResult {
     std::vector<Prompt> prompts;
     std::vector<std::string> infos;
     std::vector<std::string> errors;
-    bool extra_prompt = false;          // the module asked more than was scripted
-    unsigned fail_delay_us = 0;         // what libpam handed our delay function
-    std::vector<std::string> env;       // the PAM environment afterwards
-    std::vector<LogLine> log;           // pam_syslog lines during this login
-    std::string log_text() const;       // all of them, one per line
+    bool extra_prompt = false;    // the module asked more than was scripted
+    unsigned fail_delay_us = 0;   // what libpam handed our delay function
+    std::vector<std::string> env; // the PAM environment afterwards
+    std::vector<LogLine> log;     // pam_syslog lines during this login
+    std::string log_text() const; // all of them, one per line
     std::optional<std::string> env_value(const std::string& name) const;
 };
 

@@ -31,8 +31,8 @@ pam_vsyslog(const pam_handle_t* /*pamh*/, int priority, const char* fmt, va_list
     std::fprintf(stderr, "[pam_syslog %d] %s\n", priority, buffer);
 }
 
-__attribute__((visibility("default"), format(printf, 3, 4))) void pam_syslog(const pam_handle_t* pamh,
-                                                                            int priority, const char* fmt, ...)
+__attribute__((visibility("default"), format(printf, 3, 4))) void pam_syslog(const pam_handle_t* pamh, int priority,
+                                                                             const char* fmt, ...)
 {
     va_list args;
     va_start(args, fmt);

@@ -37,8 +37,9 @@ void first_code_says_nine_of_ten_remain(void** state)
     assert_int_equal(r.infos.size(), 1);
     assert_text(r.infos[0], "Backup code accepted; 9 of 10 backup codes remain.");
     assert_true(r.errors.empty());
-    assert_text(r.log_text(), "accepted user=alice service=twofactor rhost=203.0.113.5 tty=ssh method=backup_code "
-                              "codes_remaining=9 codes_total=10\n");
+    assert_text(r.log_text(),
+                "accepted user=alice service=twofactor rhost=203.0.113.5 tty=ssh method=backup_code "
+                "codes_remaining=9 codes_total=10\n");
     assert_log_free_of(r, codes);
 }
 
@@ -87,9 +88,9 @@ void warns_at_three_and_says_when_none_remain(void** state)
         } else {
             assert_int_equal(r.infos.size(), 2);
             assert_text(r.infos[0], remain_text(remaining));
-            assert_text(r.infos[1], "Only " + std::to_string(remaining)
-                                        + (remaining == 1 ? " backup code" : " backup codes")
-                                        + " left; ask your administrator for a new set.");
+            assert_text(r.infos[1],
+                        "Only " + std::to_string(remaining) + (remaining == 1 ? " backup code" : " backup codes")
+                            + " left; ask your administrator for a new set.");
         }
     }
     // All spent: every one refused, TOTP still works.

@@ -37,15 +37,9 @@ void conversation_fails(void** state)
     assert_conversation_error(state, Reply::Kind::conv_error, "reason=conversation_failed");
 }
 
-void no_reply_array(void** state)
-{
-    assert_conversation_error(state, Reply::Kind::null_array, "reason=no_answer");
-}
+void no_reply_array(void** state) { assert_conversation_error(state, Reply::Kind::null_array, "reason=no_answer"); }
 
-void null_reply_string(void** state)
-{
-    assert_conversation_error(state, Reply::Kind::null_string, "reason=no_answer");
-}
+void null_reply_string(void** state) { assert_conversation_error(state, Reply::Kind::null_string, "reason=no_answer"); }
 
 // A real answer that is not a valid code: denied and counted.
 void assert_wrong_code(void** state, const std::string& typed)

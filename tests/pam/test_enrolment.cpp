@@ -34,8 +34,7 @@ void unenrolled_is_prompted_then_denied(void** state)
 void nullok_returns_ignore_without_prompting(void** state)
 {
     LoginResult r;
-    const int rc
-        = call_module_directly("bob", {"config=" + env_or_die("TWOFACTOR_TEST_CONF"), "nullok"}, {}, &r);
+    const int rc = call_module_directly("bob", {"config=" + env_or_die("TWOFACTOR_TEST_CONF"), "nullok"}, {}, &r);
     assert_pam(rc, PAM_IGNORE);
     assert_true(r.prompts.empty());
     assert_text(r.log_text(),

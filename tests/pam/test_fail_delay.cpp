@@ -23,8 +23,7 @@ struct Timed {
 Timed pamtester(const std::string& user, const std::string& answer)
 {
     const auto start = std::chrono::steady_clock::now();
-    ChildProcess child({env_or_die("TWOFACTOR_PAMTESTER"), "-I", "rhost=192.0.2.9", "twofactor", user,
-                        "authenticate"});
+    ChildProcess child({env_or_die("TWOFACTOR_PAMTESTER"), "-I", "rhost=192.0.2.9", "twofactor", user, "authenticate"});
     child.send(answer + "\n");
     const int status = child.finish();
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;

@@ -82,7 +82,8 @@ void remaining_code_messages(void** /*state*/)
 
     m = backup_code_messages(0, 10, 3);
     assert_int_equal(m.size(), 1);
-    assert_text(m[0], "Backup code accepted; none of your 10 backup codes remain. Ask your administrator for a new set.");
+    assert_text(m[0],
+                "Backup code accepted; none of your 10 backup codes remain. Ask your administrator for a new set.");
 
     m = backup_code_messages(2, 10, 0);
     assert_int_equal(m.size(), 1);
@@ -93,12 +94,9 @@ void remaining_code_messages(void** /*state*/)
 int main()
 {
     const CMUnitTest tests[] = {
-        cmocka_unit_test(split_totp_first),
-        cmocka_unit_test(split_backup_when_the_tail_is_not_digits),
-        cmocka_unit_test(split_by_what_the_user_has),
-        cmocka_unit_test(split_too_short_or_nothing_possible),
-        cmocka_unit_test(lockout_minutes_round_up),
-        cmocka_unit_test(remaining_code_messages),
+        cmocka_unit_test(split_totp_first),           cmocka_unit_test(split_backup_when_the_tail_is_not_digits),
+        cmocka_unit_test(split_by_what_the_user_has), cmocka_unit_test(split_too_short_or_nothing_possible),
+        cmocka_unit_test(lockout_minutes_round_up),   cmocka_unit_test(remaining_code_messages),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -72,10 +72,11 @@ void same_code_again_is_refused(void** state)
     const LoginResult again = login_with("alice", code);
     assert_pam(again.rc, PAM_AUTH_ERR);
     assert_one_prompt(again, kStdPrompt, PAM_PROMPT_ECHO_OFF);
-    assert_true(again.errors.empty()); // no oracle: a replay looks like any wrong code
+    assert_true(again.errors.empty());                      // no oracle: a replay looks like any wrong code
     assert_in_range(again.fail_delay_us, 1500000, 2500000); // 2 s, randomised by libpam
-    assert_log_has(again, "denied user=alice service=twofactor rhost=203.0.113.5 tty=ssh method=totp "
-                          "reason=replayed_code");
+    assert_log_has(again,
+                   "denied user=alice service=twofactor rhost=203.0.113.5 tty=ssh method=totp "
+                   "reason=replayed_code");
     assert_log_free_of(again, {code});
 
     // An earlier step is refused too, even though it is inside the window.

@@ -122,7 +122,8 @@ void garbage_text(void** state)
 
 void empty_file(void** state)
 {
-    assert_fails_closed(state, [](StateDir&, const std::string& p) { write_file(p, "", 0600); }, "empty file");
+    assert_fails_closed(
+        state, [](StateDir&, const std::string& p) { write_file(p, "", 0600); }, "empty file");
 }
 
 void truncated_mid_line(void** state)

@@ -109,12 +109,13 @@ VerifyPolicy stress_policy()
             }
             if (!found)
                 ::_exit(0);
-            const std::string id = std::to_string(child) + " " + std::to_string(attempt) + " "
-                + std::to_string(user) + " " + std::to_string(code) + " ";
+            const std::string id = std::to_string(child) + " " + std::to_string(attempt) + " " + std::to_string(user)
+                + " " + std::to_string(code) + " ";
             append_record(report_fd, "S " + id + std::to_string(micros_now()));
             const LoginContext context{"stress", "-", "c" + std::to_string(child) + "a" + std::to_string(attempt)};
             const VerifyResult r = verifier.verify(user_name(user), users[user].code(code), context);
-            append_record(report_fd, (r.verdict == Verdict::accepted ? "A " : "R ") + id + std::to_string(micros_now()));
+            append_record(report_fd,
+                          (r.verdict == Verdict::accepted ? "A " : "R ") + id + std::to_string(micros_now()));
         } catch (const std::exception& e) {
             append_record(report_fd, "E " + std::to_string(child) + " " + e.what());
             ::_exit(3);
@@ -128,8 +129,8 @@ double ms(Steady::duration d) { return std::chrono::duration<double, std::milli>
 
 int main()
 {
-    const long kills_wanted =
-        std::getenv("TWOFACTOR_STRESS_KILLS") ? std::atol(std::getenv("TWOFACTOR_STRESS_KILLS")) : 1000;
+    const long kills_wanted
+        = std::getenv("TWOFACTOR_STRESS_KILLS") ? std::atol(std::getenv("TWOFACTOR_STRESS_KILLS")) : 1000;
     const std::uint64_t seed = std::getenv("TWOFACTOR_STRESS_SEED")
         ? std::strtoull(std::getenv("TWOFACTOR_STRESS_SEED"), nullptr, 10)
         : std::random_device{}();
@@ -303,7 +304,7 @@ int main()
     CHECK(malformed == 0, "%ld malformed report lines", malformed);
     CHECK(child_errors == 0, "%ld children reported an error", child_errors);
 
-    using Attempt = std::pair<unsigned, unsigned>; // (child, attempt)
+    using Attempt = std::pair<unsigned, unsigned>;          // (child, attempt)
     std::map<Attempt, std::pair<unsigned, unsigned>> typed; // attempt -> (user, code)
     std::set<Attempt> finished;
     std::set<unsigned> children_started;
@@ -345,8 +346,10 @@ int main()
         interrupted_after_rename += ok && finished.count({c, a}) == 0 ? 1 : 0;
     }
     const long unreported = static_cast<long>(used.size()) - accepted;
-    CHECK(unreported == interrupted_after_rename, "%ld uses recorded without a report, %ld interrupted attempts "
-          "recorded", unreported, interrupted_after_rename);
+    CHECK(unreported == interrupted_after_rename,
+          "%ld uses recorded without a report, %ld interrupted attempts "
+          "recorded",
+          unreported, interrupted_after_rename);
     CHECK(unreported >= 0 && unreported <= kills, "%ld uses recorded without a report, %ld kills", unreported, kills);
     const long interrupted = static_cast<long>(typed.size() - finished.size());
     const long before_first = static_cast<long>(next_child) - static_cast<long>(children_started.size());

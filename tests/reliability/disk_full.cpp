@@ -248,6 +248,7 @@ int main()
         no_inodes(base.path(), e);
         read_only(base.path(), e);
     }
-    return summary("disk_full", "tmpfs full, tmpfs out of inodes, read-only bind mount: backup code, TOTP and "
-                                "wrong code denied in each, state unchanged, codes usable once afterwards");
+    return summary("disk_full",
+                   "tmpfs full, tmpfs out of inodes, read-only bind mount: backup code, TOTP and "
+                   "wrong code denied in each, state unchanged, codes usable once afterwards");
 }

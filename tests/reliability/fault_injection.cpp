@@ -35,7 +35,7 @@ enum class How { backup_code, totp };
 const char* to_string(How how) { return how == How::backup_code ? "backup code" : "TOTP"; }
 
 struct Outcome {
-    std::string label;  // "accepted", "StoreError", ...
+    std::string label; // "accepted", "StoreError", ...
     bool accepted = false;
     bool store_error = false;
 };
@@ -200,7 +200,11 @@ void run_method(How how, const Enrolment& enrolment, Figures& fig)
             CHECK(next.accepted, "%s: another code afterwards: %s", where.c_str(), next.label.c_str());
 
             std::printf("  %-58s -> %-10s file=%s, retry %s\n", where.c_str() + std::strlen(to_string(how)) + 2,
-                        o.label.c_str(), is_new ? "new" : is_old ? "old" : "BAD", again.label.c_str());
+                        o.label.c_str(),
+                        is_new       ? "new"
+                            : is_old ? "old"
+                                     : "BAD",
+                        again.label.c_str());
         }
     }
 }

@@ -86,9 +86,8 @@ int main()
     write_state(store, totp_only);
 
     std::string lower = e.code(2);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
-        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    });
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); });
     struct Case {
         const char* what;
         std::string user;
@@ -112,9 +111,9 @@ int main()
     };
     for (const Case& c : cases) {
         const Cost got = cost_of(v, c.user, c.typed);
-        CHECK(got.kdfs == c.kdfs && got.verdict == c.verdict, "%s: %llu KDF evaluations, %s; expected %llu, %s",
-              c.what, static_cast<unsigned long long>(got.kdfs), got.verdict.c_str(),
-              static_cast<unsigned long long>(c.kdfs), c.verdict);
+        CHECK(got.kdfs == c.kdfs && got.verdict == c.verdict, "%s: %llu KDF evaluations, %s; expected %llu, %s", c.what,
+              static_cast<unsigned long long>(got.kdfs), got.verdict.c_str(), static_cast<unsigned long long>(c.kdfs),
+              c.verdict);
         std::printf("  %-34s %llu KDF  %s\n", c.what, static_cast<unsigned long long>(got.kdfs), got.verdict.c_str());
     }
     // Down to the last code: still one KDF per attempt, right or wrong.
@@ -154,7 +153,8 @@ int main()
     }
     std::string note;
     for (const auto& [name, samples] : {std::pair<const char*, const std::vector<double>*>{"right/10 left", &right10},
-                                        {"wrong/10 left", &wrong10}, {"right/1 left", &right1},
+                                        {"wrong/10 left", &wrong10},
+                                        {"right/1 left", &right1},
                                         {"wrong/1 left", &wrong1}}) {
         const Percentiles p = percentiles(*samples);
         char line[160];
@@ -170,6 +170,7 @@ int main()
     std::snprintf(diff, sizeof diff, "p10 right - wrong (10 left): %+.1f us (%+.2f%%)", r - w, 100 * (r - w) / w);
     std::printf("  %s\n", diff);
     note += std::string("; ") + diff;
-    return summary("kdf_cost", "one KDF per code-shaped attempt, right or wrong; " + std::to_string(kSamples)
-                                   + " interleaved samples each (log2_n=10): " + note);
+    return summary("kdf_cost",
+                   "one KDF per code-shaped attempt, right or wrong; " + std::to_string(kSamples)
+                       + " interleaved samples each (log2_n=10): " + note);
 }

@@ -125,8 +125,7 @@ struct Enrolment {
     }
 };
 
-inline Enrolment make_enrolment(unsigned codes, std::int64_t now,
-                                const twofactor::ScryptParams& params = kFastScrypt)
+inline Enrolment make_enrolment(unsigned codes, std::int64_t now, const twofactor::ScryptParams& params = kFastScrypt)
 {
     return Enrolment{twofactor::random_bytes(20), twofactor::generate_backup_codes(codes, 8, params, now)};
 }

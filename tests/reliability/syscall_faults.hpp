@@ -20,8 +20,8 @@ struct Event {
 };
 
 enum class Mode {
-    fail,          // return -1 with the plan's errno
-    short_write,   // write: write half, return that; the next write fails with the plan's errno
+    fail,        // return -1 with the plan's errno
+    short_write, // write: write half, return that; the next write fails with the plan's errno
 };
 
 struct Plan {

@@ -128,7 +128,11 @@ void normalisation(void** /*state*/)
     assert_string_equal(std::string(view(*normalize_backup_code("  AbCd2345\t\n", 8))).c_str(), "ABCD2345");
     for (const char* bad : {"", "ABCD234", "ABCD23456", "ABCD 2345", "ABCD-345", "ABCD234\xc3", "ÄBCD2345"})
         assert_false(normalize_backup_code(bad, 8).has_value());
-    assert_false(normalize_backup_code(std::string("ABCD\0" "345", 8), 8).has_value());
+    assert_false(normalize_backup_code(std::string("ABCD\0"
+                                                   "345",
+                                                   8),
+                                       8)
+                     .has_value());
     assert_true(normalize_backup_code("ABCDEFGHIJKLMNOP", 16).has_value());
 }
 
@@ -136,9 +140,8 @@ void lower_case_and_whitespace_accepted(void** /*state*/)
 {
     const IssuedCodes issued = generate_backup_codes(3, 8, kFast, 0);
     std::string typed(view(issued.codes[1]));
-    std::transform(typed.begin(), typed.end(), typed.begin(), [](char c) {
-        return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    });
+    std::transform(typed.begin(), typed.end(), typed.begin(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
     typed = "  " + typed + " \n";
     const auto n = normalize_backup_code(typed, 8);
     assert_true(n.has_value());

@@ -42,8 +42,9 @@ void defaults(void** /*state*/)
 void file_then_arguments(void** /*state*/)
 {
     TempStateDir dir;
-    dir.write("tf.conf", "# comment\n\n  window = 2\nnullok = yes\nprompt = \"Code: \"\nstate_dir=/srv/tf\n"
-                         "totp_algorithm = sha256\nmax_failures = 7\n",
+    dir.write("tf.conf",
+              "# comment\n\n  window = 2\nnullok = yes\nprompt = \"Code: \"\nstate_dir=/srv/tf\n"
+              "totp_algorithm = sha256\nmax_failures = 7\n",
               0644);
     const Config c = load_config_from_arguments({"config=" + dir.file("tf.conf"), "window=3", "debug"});
     assert_int_equal(c.window, 3); // argument wins over the file
@@ -85,7 +86,8 @@ void bad_input_named_precisely(void** /*state*/)
     assert_string_equal(file_error("nullok = maybe\n").c_str(),
                         (f + ":1: nullok: expected yes or no, got 'maybe'").c_str());
     assert_string_equal(file_error("= 3\n").c_str(), (f + ":1: missing key before '='").c_str());
-    assert_string_equal(file_error("config = /x\n").c_str(), (f + ":1: config: only valid as a module argument").c_str());
+    assert_string_equal(file_error("config = /x\n").c_str(),
+                        (f + ":1: config: only valid as a module argument").c_str());
     assert_string_equal(file_error("state_dir = relative\n").c_str(),
                         (f + ":1: state_dir: must be an absolute path").c_str());
     assert_string_equal(file_error("totp_algorithm = md5\n").c_str(),

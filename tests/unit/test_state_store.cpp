@@ -77,9 +77,8 @@ void user_names_validated(void** /*state*/)
         assert_true(valid_user_name(good));
     for (const std::string& bad :
          {std::string(), std::string("."), std::string(".."), std::string("../etc"), std::string("a/b"),
-          std::string(".hidden"), std::string("-rf"), std::string("a b"), std::string("tab\t"),
-          std::string("nl\n"), std::string("del\x7f"), std::string("a\0b", 3), std::string(300, 'a'),
-          std::string("$"), std::string("ü")})
+          std::string(".hidden"), std::string("-rf"), std::string("a b"), std::string("tab\t"), std::string("nl\n"),
+          std::string("del\x7f"), std::string("a\0b", 3), std::string(300, 'a'), std::string("$"), std::string("ü")})
         assert_false(valid_user_name(bad));
     TempStateDir dir;
     FileStateStore store(dir.path);
@@ -303,10 +302,8 @@ int main()
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(save_load_round_trip),
-        cmocka_unit_test(user_names_validated),
-        cmocka_unit_test(unsafe_files_refused),
-        cmocka_unit_test(unsafe_directories_refused),
+        cmocka_unit_test(save_load_round_trip),           cmocka_unit_test(user_names_validated),
+        cmocka_unit_test(unsafe_files_refused),           cmocka_unit_test(unsafe_directories_refused),
         cmocka_unit_test(exactly_once_under_concurrency),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -87,9 +87,11 @@ void malformed_codes_refused(void** /*state*/)
     const TotpParams params{TotpAlgorithm::sha1, 6, 30};
     const std::int64_t now = 1700000000;
     const std::string good(view(totp_generate(secret, params, now)));
-    for (const std::string& bad :
-         {std::string(), good.substr(0, 5), good + "0", std::string("12345a"), std::string("-12345"),
-          std::string(" ") + good.substr(1), std::string("\0" "23456", 6)})
+    for (const std::string& bad : {std::string(), good.substr(0, 5), good + "0", std::string("12345a"),
+                                   std::string("-12345"), std::string(" ") + good.substr(1),
+                                   std::string("\0"
+                                               "23456",
+                                               6)})
         assert_false(totp_verify(secret, params, now, 1, bad).has_value());
     assert_true(totp_verify(secret, params, now, 1, good).has_value());
 }
@@ -154,9 +156,9 @@ void base32_round_trip(void** /*state*/)
     assert_true(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", out));
     assert_int_equal(out.size(), 20);
     assert_memory_equal(out.data(), "12345678901234567890", 20);
-    assert_false(base32_decode("GEZDGNBV1", out));  // '1' is not base32
-    assert_false(base32_decode("GEZDGNBV=", out));  // no padding
-    assert_false(base32_decode("GEZDGNBVG", out));  // 5 leftover bits
+    assert_false(base32_decode("GEZDGNBV1", out)); // '1' is not base32
+    assert_false(base32_decode("GEZDGNBV=", out)); // no padding
+    assert_false(base32_decode("GEZDGNBVG", out)); // 5 leftover bits
 }
 
 } // namespace
@@ -164,12 +166,9 @@ void base32_round_trip(void** /*state*/)
 int main()
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rfc6238_vectors),
-        cmocka_unit_test(rfc4226_vectors),
-        cmocka_unit_test(window_edges),
-        cmocka_unit_test(malformed_codes_refused),
-        cmocka_unit_test(replay_refused),
-        cmocka_unit_test(two_steps_old_refused_with_window_1),
+        cmocka_unit_test(rfc6238_vectors),   cmocka_unit_test(rfc4226_vectors),
+        cmocka_unit_test(window_edges),      cmocka_unit_test(malformed_codes_refused),
+        cmocka_unit_test(replay_refused),    cmocka_unit_test(two_steps_old_refused_with_window_1),
         cmocka_unit_test(base32_round_trip),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

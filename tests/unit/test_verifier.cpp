@@ -209,8 +209,7 @@ void decoy_kdf_hides_who_has_codes(void** /*state*/)
         const auto before = scrypt_evaluations();
         (void)f.verify("WRONGCDE", user);
         if (scrypt_evaluations() - before != 1)
-            fail_msg("%s: %llu KDF evaluations", user,
-                     static_cast<unsigned long long>(scrypt_evaluations() - before));
+            fail_msg("%s: %llu KDF evaluations", user, static_cast<unsigned long long>(scrypt_evaluations() - before));
     }
     const auto before = scrypt_evaluations();
     (void)f.verify("123456", "nobody-here"); // not backup-shaped: no KDF for anyone
