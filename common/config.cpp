@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include "errors.hpp"
+#include "read_whole.hpp"
 #include "unique_fd.hpp"
 
 #include <cerrno>
@@ -211,21 +212,12 @@ std::string read_trusted_file(const std::string& path)
         throw ConfigError(path + ": unsafe: writable by group or others");
     if (st.st_size > static_cast<off_t>(kMaxConfigBytes))
         throw ConfigError(path + ": file too large");
-    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
-    std::size_t used = 0;
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            throw ConfigError(path + ": read error: " + std::strerror(errno));
-        if (n == 0)
-            break;
-        used += static_cast<std::size_t>(n);
-        if (used == text.size())
-            throw ConfigError(path + ": file too large"); // grew while we read
-    }
-    text.resize(used);
+    const WholeFile file = read_whole(fd.get(), static_cast<std::size_t>(st.st_size), kMaxConfigBytes);
+    if (file.error != 0)
+        throw ConfigError(path + ": read error: " + std::strerror(file.error));
+    if (file.too_large)
+        throw ConfigError(path + ": file too large"); // grew while we read
+    std::string text(file.data.begin(), file.data.end());
     return text;
 }
 

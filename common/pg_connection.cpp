@@ -1,5 +1,6 @@
 #include "pg_connection.hpp"
 
+#include "read_whole.hpp"
 #include "unique_fd.hpp"
 
 #include "libpq.hpp"
@@ -45,20 +46,13 @@ SecureChars read_password_file(const std::string& path)
     if (st.st_size > static_cast<off_t>(kMaxPasswordBytes))
         throw StoreError(StoreErrc::unsafe_file,
                          "pg_password_file " + path + ": larger than " + std::to_string(kMaxPasswordBytes) + " bytes");
-    SecureChars text(kMaxPasswordBytes + 1);
-    std::size_t used = 0;
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            throw StoreError(StoreErrc::io, "pg_password_file " + path + ": " + std::strerror(errno));
-        if (n == 0)
-            break;
-        used += static_cast<std::size_t>(n);
-        if (used == text.size())
-            throw StoreError(StoreErrc::unsafe_file, "pg_password_file " + path + ": too large");
-    }
+    WholeFile file = read_whole(fd.get(), static_cast<std::size_t>(st.st_size), kMaxPasswordBytes);
+    if (file.error != 0)
+        throw StoreError(StoreErrc::io, "pg_password_file " + path + ": " + std::strerror(file.error));
+    if (file.too_large)
+        throw StoreError(StoreErrc::unsafe_file, "pg_password_file " + path + ": too large");
+    SecureChars& text = file.data;
+    std::size_t used = text.size();
     // One line; its newline (and a CR before it) is not part of the password.
     if (used > 0 && text[used - 1] == '\n')
         --used;
@@ -69,9 +63,9 @@ SecureChars read_password_file(const std::string& path)
     if (used == 0 || bad)
         throw StoreError(StoreErrc::corrupt, "pg_password_file " + path + ": must hold the password on one line");
     // Keep the buffer (wiped when freed) and terminate it in place.
-    text[used] = '\0';
-    text.resize(used + 1);
-    return text;
+    text.resize(used);
+    text.push_back('\0');
+    return std::move(text);
 }
 
 bool has(const std::vector<const char*>& keywords, const char* keyword)

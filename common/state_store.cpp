@@ -1,6 +1,7 @@
 #include "state_store.hpp"
 
 #include "errors.hpp"
+#include "read_whole.hpp"
 #include "unique_fd.hpp"
 
 #include <dirent.h>
@@ -71,60 +72,50 @@ void check_file(const struct stat& st, const std::string& path)
         throw StoreError(StoreErrc::unsafe_file, path + ": has more than one hard link");
 }
 
+// An open state file and the size fstat gave when it was checked.
+struct CheckedFile {
+    UniqueFd fd;
+    std::size_t size = 0;
+};
+
 // Opens a state file relative to the directory, refusing symlinks, devices
 // and FIFOs (O_NONBLOCK keeps a FIFO from blocking before fstat rejects it).
-UniqueFd open_checked(int dirfd, const std::string& name, const std::string& path)
+// No file: an empty fd.
+CheckedFile open_checked(int dirfd, const std::string& name, const std::string& path)
 {
-    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    if (!fd) {
+    CheckedFile file;
+    file.fd = UniqueFd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!file.fd) {
         const int err = errno;
         if (err == ENOENT)
-            return fd;
+            return file;
         if (err == ELOOP)
             throw StoreError(StoreErrc::unsafe_file, path + ": is a symlink");
         io_error(path, err);
     }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
+    if (::fstat(file.fd.get(), &st) != 0)
         io_error(path, errno);
     check_file(st, path);
     if (st.st_size > static_cast<off_t>(kMaxStateBytes))
         throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
-    return fd;
+    file.size = static_cast<std::size_t>(st.st_size);
+    return file;
 }
 
 std::optional<UserState> read_state(int dirfd, const std::string& directory, const std::string& user)
 {
     const std::string path = directory + "/" + user;
-    UniqueFd fd = open_checked(dirfd, user, path);
-    if (!fd)
+    const CheckedFile file = open_checked(dirfd, user, path);
+    if (!file.fd)
         return std::nullopt;
-    // Sized from fstat (already capped by open_checked), plus one byte to
-    // notice a file that grew since; the buffer is wiped when freed.
-    struct stat info {};
-    if (::fstat(fd.get(), &info) != 0)
-        io_error(path, errno);
-    SecureChars text(static_cast<std::size_t>(info.st_size) + 1);
-    std::size_t used = 0;
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            io_error(path, errno);
-        }
-        if (n == 0)
-            break;
-        used += static_cast<std::size_t>(n);
-        if (used == text.size()) {
-            if (text.size() > kMaxStateBytes)
-                throw StoreError(StoreErrc::too_large,
-                                 path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
-            text.resize(std::min(text.size() * 2, kMaxStateBytes + 1));
-        }
-    }
+    const WholeFile text = read_whole(file.fd.get(), file.size, kMaxStateBytes);
+    if (text.error != 0)
+        io_error(path, text.error);
+    if (text.too_large)
+        throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
     try {
-        UserState st = parse_user_state(std::string_view(text.data(), used));
+        UserState st = parse_user_state(std::string_view(text.data.data(), text.data.size()));
         if (st.user != user)
             throw StateFormatError(StateErrc::user_mismatch, 0, {});
         return st;
@@ -153,10 +144,16 @@ void replace_state(int dirfd, const std::string& directory, const std::string& u
 {
     const std::string tmp = temp_name(user);
     const std::string tmp_path = directory + "/" + tmp;
-    // A temp file left by a crashed writer: we hold the lock, so it is stale.
-    if (::unlinkat(dirfd, tmp.c_str(), 0) != 0 && errno != ENOENT)
-        io_error(tmp_path, errno);
-    UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    const auto create = [&] {
+        return UniqueFd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    };
+    UniqueFd fd = create();
+    if (!fd && errno == EEXIST) {
+        // A temp file left by a crashed writer: we hold the lock, so it is stale.
+        if (::unlinkat(dirfd, tmp.c_str(), 0) != 0 && errno != ENOENT)
+            io_error(tmp_path, errno);
+        fd = create();
+    }
     if (!fd)
         io_error(tmp_path, errno);
     try {
