@@ -137,10 +137,15 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
 
 VerifyResult Verifier::verify(const std::string& user, std::string_view typed, const LoginContext& context)
 {
+    return verify(user, typed, context, store_.load(user));
+}
+
+VerifyResult Verifier::verify(const std::string& user, std::string_view typed, const LoginContext& context,
+                              const std::optional<UserState>& snapshot)
+{
     const std::int64_t now = clock_.now();
-    // Outside the lock: read a snapshot and run the KDF, so simultaneous
+    // Outside the lock: run the KDF for the snapshot's set, so simultaneous
     // logins never queue behind each other's scrypt.
-    const std::optional<UserState> snapshot = store_.load(user);
     if (!snapshot || !snapshot->enrolled()) {
         run_decoy_kdf(policy_, typed);
         return VerifyResult{Verdict::not_enrolled, {}, 0, 0, 0, false, false};

@@ -77,6 +77,14 @@ public:
     // Throws InvalidUserName, StoreError, CryptoError; never accepts on error.
     VerifyResult verify(const std::string& user, std::string_view typed, const LoginContext& context);
 
+    // The same, with `snapshot` the user's state as the caller read it
+    // earlier (the module, before prompting) instead of reading it again.
+    // It only picks the backup-code set the KDF runs for and answers "not
+    // enrolled" / "locked" early; the decision is made on the state read
+    // under the lock, so a stale snapshot can refuse a code, never accept one.
+    VerifyResult verify(const std::string& user, std::string_view typed, const LoginContext& context,
+                        const std::optional<UserState>& snapshot);
+
 private:
     StateStore& store_;
     VerifyPolicy policy_;

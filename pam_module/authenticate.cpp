@@ -215,13 +215,18 @@ int run(Attempt& a)
     // prompts do not tell who is enrolled; the verifier then says not_enrolled.
     store->idle(); // no database connection held while the user types
     TypedCode typed = ask_for_code(a, state);
-    state.reset(); // holds the TOTP secret: wiped now, not at return
     if (typed.status != PAM_SUCCESS)
         return fail(a.pamh, typed.status);
 
     Verifier verifier(*store, VerifyPolicy::from(a.config), a.clock);
     const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty};
-    return guarded(a, [&] { return report(a, verifier.verify(a.fields.user, view(typed.code), context)); });
+    // The state read before the prompt is the verifier's snapshot: the file
+    // is read once more, under the lock, and not a third time.
+    return guarded(a, [&] {
+        const VerifyResult result = verifier.verify(a.fields.user, view(typed.code), context, state);
+        state.reset(); // holds the TOTP secret: wiped now, not at return
+        return report(a, result);
+    });
 }
 
 } // namespace

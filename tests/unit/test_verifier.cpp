@@ -172,6 +172,48 @@ void set_replaced_between_kdf_and_lock(void** /*state*/)
     assert_int_equal(f.verify(view(fresh.codes[2])).verdict, Verdict::accepted);
 }
 
+// The module hands the verifier the state it read before prompting. While
+// the user typed, anything may have happened; the snapshot can make the
+// verifier refuse, never accept what the state under the lock does not allow.
+void stale_snapshot_never_accepts(void** /*state*/)
+{
+    Fixture f;
+    const LoginContext context{"sshd", "198.51.100.7", "ssh"};
+    Verifier v(f.store, f.policy, f.clock);
+    const std::optional<UserState> before = f.store.load("alice");
+
+    // Code 0 used by another login meanwhile: refused with the old snapshot.
+    assert_int_equal(f.verify(view(f.issued.codes[0])).verdict, Verdict::accepted);
+    assert_int_equal(v.verify("alice", view(f.issued.codes[0]), context, before).verdict, Verdict::wrong_code);
+    // The TOTP step used meanwhile: a replay, refused.
+    const std::string code = f.totp_now();
+    assert_int_equal(f.verify(code).verdict, Verdict::accepted);
+    const VerifyResult replay = v.verify("alice", code, context, before);
+    assert_int_equal(replay.verdict, Verdict::wrong_code);
+    assert_true(replay.replayed);
+    // Locked meanwhile: refused as locked, nothing consumed.
+    f.store.update("alice", [&](std::optional<UserState>& st) {
+        st->locked_until = kNow + 60;
+        return true;
+    });
+    assert_int_equal(v.verify("alice", view(f.issued.codes[1]), context, before).verdict, Verdict::locked_out);
+    f.store.update("alice", [&](std::optional<UserState>& st) {
+        st->locked_until = 0;
+        return true;
+    });
+    // Removed meanwhile: not enrolled.
+    f.store.update("alice", [&](std::optional<UserState>& st) {
+        st.reset();
+        return true;
+    });
+    assert_int_equal(v.verify("alice", view(f.issued.codes[1]), context, before).verdict, Verdict::not_enrolled);
+    // And a snapshot of "no state" is not enrolled even for a user who has one.
+    Fixture g;
+    Verifier w(g.store, g.policy, g.clock);
+    assert_int_equal(w.verify("alice", view(g.issued.codes[1]), context, std::nullopt).verdict, Verdict::not_enrolled);
+    assert_int_equal(g.store.load("alice")->codes->remaining(), 10);
+}
+
 void last_code_and_whitespace(void** /*state*/)
 {
     Fixture f;
@@ -232,6 +274,7 @@ int main()
         cmocka_unit_test(policy_switches),
         cmocka_unit_test(wrong_code_costs_one_kdf_like_a_right_one),
         cmocka_unit_test(set_replaced_between_kdf_and_lock),
+        cmocka_unit_test(stale_snapshot_never_accepts),
         cmocka_unit_test(last_code_and_whitespace),
         cmocka_unit_test(decoy_kdf_hides_who_has_codes),
     };
