@@ -57,11 +57,11 @@ pamtester_table() {
         for (i = 2; i <= c; i++) { x = a[i] + 0; j = i - 1; while (j > 0 && a[j] + 0 > x) { a[j + 1] = a[j]; j-- } a[j + 1] = x }
         runs[s] = c; med[s] = a[int((c + 1) / 2)] / 1000; p99[s] = a[int(0.99 * c + 0.999999)] / 1000
       }
-      print "| PAM service | runs | median ms | p99 ms | ours ÷ this, median |"
-      print "|---|--:|--:|--:|--:|"
+      print "| PAM service | runs | median ms | p99 ms | median − pam_permit's, ms | ours ÷ this, median |"
+      print "|---|--:|--:|--:|--:|--:|"
       for (k = 1; k <= 4; k++) {
         s = order[k]
-        printf "| %s | %d | %.2f | %.2f | %.2f |\n", names[s], runs[s], med[s], p99[s], med["ours-tmpfs"] / med[s]
+        printf "| %s | %d | %.2f | %.2f | %.2f | %.2f |\n", names[s], runs[s], med[s], p99[s], med[s] - med["permit"], med["ours-tmpfs"] / med[s]
       }
     }' "$RUN/out/s2-pamtester.tsv"
 }
@@ -157,7 +157,7 @@ Ratios are ours ÷ peer: above 1 we are slower.
 | # | scenario | result | target | met |
 |---|---|---|---|---|
 | 1 | wrong TOTP code | $(fmt "$s1_ours") ms vs $(fmt "$s1_peer") ms ($s1_name): **$s1_ratio×** on disk; $s1_nofsync× with our fsyncs removed; $s1t_ratio× on tmpfs (vs $s1t_name) | ≤ 1.0 apart from fsync | $(verdict_le "$s1_ratio" 1.0) on disk; $(verdict_le "$s1_nofsync" 1.0) without fsync; $(verdict_le "$s1t_ratio" 1.0) on tmpfs |
-| 2 | right TOTP code | $(fmt "$s2_ours") ms vs $(fmt "$s2_peer") ms ($s2_name): **$s2_ratio×** on disk; $s2_nofsync× with every module's fsyncs removed; $s2t_ratio× on tmpfs (vs $s2t_name); $pt_ratio× as one pamtester process per login (tmpfs) | ≤ 1.0 apart from fsync | $(verdict_le "$s2_ratio" 1.0) on disk; $(verdict_le "$s2_nofsync" 1.0) without fsync; $(verdict_le "$s2t_ratio" 1.0) on tmpfs |
+| 2 | right TOTP code | $(fmt "$s2_ours") ms vs $(fmt "$s2_peer") ms ($s2_name): **$s2_ratio×** on disk; $s2_nofsync× with every module's fsyncs removed; $s2t_ratio× on tmpfs (vs $s2t_name); $pt_ratio× as one pamtester process per login (tmpfs) | ≤ 1.0 apart from fsync | $(verdict_le "$s2_ratio" 1.0) on disk; $(verdict_le "$s2_nofsync" 1.0) without fsync; $(verdict_le "$s2t_ratio" 1.0) on tmpfs; $(verdict_le "$pt_ratio" 1.0) per process |
 | 3 | backup code accepted | ours $(fmt "$s3_14") ms at the default scrypt cost, $(fmt "$s3_10") ms at the lowest (2^10); google-authenticator scratch code $(fmt "$s3_ga") ms | (say what hashing costs) | – |
 | 4 | 10 → $BIG users, median (mean) | ours **$s4d×** ($s4d_mean×) on disk, **$s4t×** ($s4t_mean×) on tmpfs; pam_oath $s4d_oath× on disk, $s4t_oath× on tmpfs | ours ≤ 1.2× | $(verdict_le "$s4d" 1.2) on disk, $(verdict_le "$s4t" 1.2) on tmpfs |
 | 5 | scrypt per backup-code attempt | see table: 1 per attempt with 10 or 1 unused codes | exactly 1 | $(kdf_verdict) |
@@ -177,6 +177,12 @@ lines" are counted per login by \`libbench_preload.so\`. "ours ÷ case" above
 module with fsync/fdatasync turned into no-ops (diagnostic only: they are
 not safe); "tmpfs" tables keep every module's files in \`/dev/shm\`, where
 creating, renaming and syncing files costs no disk I/O.
+
+\`pam_bench\` is a C++ program, as the issue asks, and links liboath (to
+compute codes) and, through the preload, libcrypto: those libraries and
+libstdc++ are already mapped in it, so its tables leave out what loading
+them costs a fresh process. sshd, login and su are C programs; the
+one-process-per-login table in section 2 includes that cost.
 
 On this machine's disk (a shared virtual disk) an fsync costs either about
 1 ms or 4–12 ms, depending on what else is writing at the time: disk
@@ -223,9 +229,14 @@ Loading the module is part of every login (libpam loads it in
 $(module_table)
 
 One \`pamtester\` process per login (a C program, like sshd, login and su),
-right code, files on tmpfs, 40 runs per module interleaved, the clock one
+right code, files on tmpfs, 60 runs per module interleaved, the clock one
 step later for each run; wall time of the whole process including its
-start, as measured from the shell:
+start, as measured from the shell. Here a module also pays for loading what
+it needs that the process does not already have mapped (the bench preload
+links libcrypto, which sshd has mapped too): liboath for ours and pam_oath,
+and for a module linking the shared C++ runtime, libstdc++ (ours links it
+statically: \`TWOFACTOR_STATIC_CXX_RUNTIME\`, docs/design.md). "median −
+pam_permit's" is the module's own share of a process:
 
 $(pamtester_table)
 $( [ -s "$RUN/out/s2-pamtester-retries.txt" ] && printf '\n%s runs failed while pam_wrapper started (before any module ran) and were run again:\n\n%s\n' \
