@@ -57,7 +57,7 @@ pamtester_table() {
         for (i = 2; i <= c; i++) { x = a[i] + 0; j = i - 1; while (j > 0 && a[j] + 0 > x) { a[j + 1] = a[j]; j-- } a[j + 1] = x }
         runs[s] = c; med[s] = a[int((c + 1) / 2)] / 1000; p99[s] = a[int(0.99 * c + 0.999999)] / 1000
       }
-      print "| PAM service | runs | median ms | p99 ms | median − pam_permit's, ms | ours ÷ this, median |"
+      print "| PAM service | runs | median ms | p99 ms | median minus pam_permit median, ms | ours ÷ this, median |"
       print "|---|--:|--:|--:|--:|--:|"
       for (k = 1; k <= 4; k++) {
         s = order[k]
@@ -235,8 +235,8 @@ start, as measured from the shell. Here a module also pays for loading what
 it needs that the process does not already have mapped (the bench preload
 links libcrypto, which sshd has mapped too): liboath for ours and pam_oath,
 and for a module linking the shared C++ runtime, libstdc++ (ours links it
-statically: \`TWOFACTOR_STATIC_CXX_RUNTIME\`, docs/design.md). "median −
-pam_permit's" is the module's own share of a process:
+statically: \`TWOFACTOR_STATIC_CXX_RUNTIME\`, docs/design.md). "median minus
+the pam_permit median" is what the module adds to a process:
 
 $(pamtester_table)
 $( [ -s "$RUN/out/s2-pamtester-retries.txt" ] && printf '\n%s runs failed while pam_wrapper started (before any module ran) and were run again:\n\n%s\n' \
