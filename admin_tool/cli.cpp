@@ -40,4 +40,14 @@ bool flag(const po::variables_map& options, const char* name)
     return options.count(name) && options[name].as<bool>();
 }
 
+std::string store_name(const Config& config)
+{
+    return config.store == Config::Store::postgresql ? "the PostgreSQL store" : config.state_dir;
+}
+
+NotEnrolled not_enrolled(const std::string& user, const Config& config)
+{
+    return NotEnrolled(user + " is not enrolled (no state in " + store_name(config) + ")");
+}
+
 } // namespace twofactor::admin

@@ -81,7 +81,11 @@ public:
 std::vector<std::unique_ptr<Command>> all_commands();
 
 // Shared argument helpers.
-std::string required_user(const po::variables_map& options);   // the USER positional, name-checked
+std::string required_user(const po::variables_map& options); // the USER positional, name-checked
+// Where state lives, for messages: "/var/lib/twofactor" or "the PostgreSQL store".
+std::string store_name(const Config& config);
+// "USER is not enrolled (no state in WHERE)".
+NotEnrolled not_enrolled(const std::string& user, const Config& config);
 bool flag(const po::variables_map& options, const char* name); // a bool_switch
 
 } // namespace twofactor::admin

@@ -258,10 +258,10 @@ public:
             if (!e.error.empty())
                 notice("cannot read the state of " + e.user + ": " + e.error);
             else if (!e.state && named)
-                notice(e.user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+                notice(not_enrolled(e.user, ctx.config).what());
         }
         if (entries.empty())
-            notice("no user has second-factor state in " + ctx.config.state_dir);
+            notice("no user has second-factor state in " + store_name(ctx.config));
         return code;
     }
 };

@@ -37,7 +37,7 @@ public:
         const What what = parse_what(ctx.options);
         // Looked at first, so a user without state leaves no lock file behind.
         if (!ctx.store.load(user))
-            throw NotEnrolled(user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+            throw not_enrolled(user, ctx.config);
 
         std::string missing;
         bool removed_file = false;

@@ -23,7 +23,7 @@ public:
     {
         const std::string user = required_user(ctx.options);
         if (!ctx.store.load(user))
-            throw NotEnrolled(user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+            throw not_enrolled(user, ctx.config);
 
         const std::int64_t now = ctx.clock.now();
         bool found = false;
@@ -42,7 +42,7 @@ public:
             return true;
         });
         if (!found)
-            throw NotEnrolled(user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+            throw not_enrolled(user, ctx.config);
         if (locked_until > now)
             notice("unlocked " + user + " (was locked until " + format_time(locked_until) + ")");
         else if (failures > 0)

@@ -36,7 +36,7 @@ public:
         const std::string user = required_user(ctx.options);
         // Before asking: nobody should type a code for a user who has none.
         if (!ctx.store.load(user))
-            throw NotEnrolled(user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+            throw not_enrolled(user, ctx.config);
         const std::optional<SecureChars> code = read_line("Verification code: ", Prompt::terminal_only, true);
         if (!code)
             throw UsageError("no code on standard input");
@@ -48,7 +48,7 @@ public:
             accepted(r, ctx.config);
             return ExitCode::ok;
         case Verdict::not_enrolled:
-            throw NotEnrolled(user + " is not enrolled (no state in " + ctx.config.state_dir + ")");
+            throw not_enrolled(user, ctx.config);
         case Verdict::locked_out:
             throw OperationFailed(user + " is locked out until " + format_time(r.locked_until)
                                   + "; the code was not checked (twofactor-admin unlock " + user + ")");

@@ -390,6 +390,12 @@ case $msg in
 esac
 expect_eq "with libpq back, the code works once" "0 7" "$(login hosta sys "${fresh[5]}") $(login hostb sys "${fresh[5]}")"
 
+# Messages name the store in use, not the unused state_dir.
+rc=0
+msg=$(admin unlock games 2>&1 >/dev/null) || rc=$?
+expect_eq "unlock of a user without state: exit 3, the PostgreSQL store named" \
+    "3 games is not enrolled (no state in the PostgreSQL store)" "$rc ${msg#twofactor-admin: }"
+
 # ---- migrate file -> postgresql -> file ----
 
 man_secret=$(CONF=file admin enroll man --no-confirm --qr none --json 2>/dev/null | json 'd["secret"]')
