@@ -3,12 +3,14 @@
 #include "operation_failed.hpp"
 
 #include <pwd.h>
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -51,15 +53,45 @@ std::string stdin_tty()
 
 namespace {
 
-// Restores the terminal's echo on scope exit, whatever happens.
+// For the signal handler: the terminal settings to put back, and whether to.
+termios g_saved_termios{};
+volatile sig_atomic_t g_echo_off = 0;
+
+// A signal that ends the process while echo is off (Ctrl-C, Ctrl-\, a hang
+// up, kill) would leave the user's terminal without echo: put it back, then
+// die of the signal as if we had not caught it (SA_RESETHAND restored the
+// default action; the raised signal is delivered when this returns).
+extern "C" void restore_echo_and_reraise(int signo)
+{
+    const int saved_errno = errno;
+    if (g_echo_off != 0)
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+    ::raise(signo);
+    errno = saved_errno;
+}
+
+constexpr int kFatalSignals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+
+// Restores the terminal's echo on scope exit, whatever happens, and on a
+// signal that ends the process meanwhile.
 class EchoOff {
 public:
     EchoOff()
     {
         if (::tcgetattr(STDIN_FILENO, &saved_) != 0)
             return;
+        g_saved_termios = saved_;
+        struct sigaction action {};
+        action.sa_handler = restore_echo_and_reraise;
+        action.sa_flags = SA_RESETHAND;
+        sigemptyset(&action.sa_mask);
+        // Only where the signal would kill us: an ignored one stays ignored.
+        for (std::size_t i = 0; i < std::size(kFatalSignals); ++i)
+            handlers_set_[i] = ::sigaction(kFatalSignals[i], nullptr, &previous_[i]) == 0
+                && previous_[i].sa_handler == SIG_DFL && ::sigaction(kFatalSignals[i], &action, nullptr) == 0;
         termios quiet = saved_;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        g_echo_off = 1;
         active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
     ~EchoOff()
@@ -69,6 +101,10 @@ public:
             // The newline the user typed was not echoed either.
             if (::write(STDERR_FILENO, "\n", 1) < 0) {}
         }
+        g_echo_off = 0;
+        for (std::size_t i = 0; i < std::size(kFatalSignals); ++i)
+            if (handlers_set_[i])
+                ::sigaction(kFatalSignals[i], &previous_[i], nullptr);
     }
     EchoOff(const EchoOff&) = delete;
     EchoOff& operator=(const EchoOff&) = delete;
@@ -76,6 +112,8 @@ public:
 private:
     termios saved_{};
     bool active_ = false;
+    struct sigaction previous_[std::size(kFatalSignals)]{};
+    bool handlers_set_[std::size(kFatalSignals)] = {};
 };
 
 } // namespace

@@ -291,6 +291,14 @@ check "wrong code (enroll): secret unchanged" "$SECRET" "$(totp_secret)"
 run_self @EOF -- new-codes
 check "no answer at the password prompt: refused" 1 "$RC"
 check_contains "no answer: says so" "authentication aborted" "$work/out"
+# Ctrl-C at the hidden password prompt: the tool dies of SIGINT, and the
+# terminal has its echo back (the shell around it ignores SIGINT and then
+# shows the pty's settings).
+before=$(state_sum)
+run_self -w 'trap "" INT; (trap - INT; exec "$@"); echo "status=$?"; stty -a' @INT -- new-codes
+check_contains "Ctrl-C at the password prompt ends the tool (SIGINT)" "status=130" "$work/out"
+check "Ctrl-C: terminal echo restored" yes "$(grep -qE '(^| )echo( |$)' "$work/out" && ! grep -qE '(^| )-echo( |$)' "$work/out" && echo yes || echo no)"
+check "Ctrl-C: state unchanged" "$before" "$(state_sum)"
 
 # A stack that does not verify the second factor is caught.
 printf 'auth required pam_unix.so nodelay\naccount include common-account\n' >"$work/pam.d/twofactor"
