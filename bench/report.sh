@@ -182,10 +182,14 @@ Ratios are ours ÷ peer: above 1 we are slower.
   $(load_part "$RUN/out/s2-tmpfs.tsv" pam_oath) ms (pam_oath): our module is larger
   (the core, and the C++ runtime linked in). \`pam_bench\` is a C++ program
   with libstdc++ and liboath already mapped, so it charges us for our static
-  copy of the runtime without crediting what that saves a C host. In a C
-  process, the way sshd, login and su run a module, ours adds the least of
-  the three to a login (one \`pamtester\` process per login, section 2:
-  ${pt_ours_share} ms against ${pt_peer_share} ms for the faster peer).
+  copy of the runtime without crediting what that saves a C host (about
+  1 ms per process against the shared libstdc++, measured when the static
+  link was chosen: docs/design.md). In a C process, the way sshd, login
+  and su run a module (one \`pamtester\` process per login, section 2), ours
+  added ${pt_ours_share} ms above pam_permit in this run, the faster peer
+  ${pt_peer_share} ms; on this machine those per-process figures move by about
+  ±0.5 ms from run to run (process start-up is bimodal here), so only
+  differences well above that mean anything.
 * **A wrong code is recorded; the peers record nothing.** pam_oath and
   google-authenticator (without \`RATE_LIMIT\`) write nothing on a failure.
   Ours counts it toward the lockout (SPEC §5), durably: temp file, write,
