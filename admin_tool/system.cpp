@@ -53,7 +53,8 @@ std::string stdin_tty()
 
 namespace {
 
-// For the signal handler: the terminal settings to put back, and whether to.
+// The terminal settings to put back (by ~EchoOff or the signal handler), and
+// whether the handler should.
 termios g_saved_termios{};
 volatile sig_atomic_t g_echo_off = 0;
 
@@ -78,9 +79,8 @@ class EchoOff {
 public:
     EchoOff()
     {
-        if (::tcgetattr(STDIN_FILENO, &saved_) != 0)
+        if (::tcgetattr(STDIN_FILENO, &g_saved_termios) != 0)
             return;
-        g_saved_termios = saved_;
         struct sigaction action {};
         action.sa_handler = restore_echo_and_reraise;
         action.sa_flags = SA_RESETHAND;
@@ -89,7 +89,7 @@ public:
         for (std::size_t i = 0; i < std::size(kFatalSignals); ++i)
             handlers_set_[i] = ::sigaction(kFatalSignals[i], nullptr, &previous_[i]) == 0
                 && previous_[i].sa_handler == SIG_DFL && ::sigaction(kFatalSignals[i], &action, nullptr) == 0;
-        termios quiet = saved_;
+        termios quiet = g_saved_termios;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
         g_echo_off = 1;
         active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
@@ -97,7 +97,7 @@ public:
     ~EchoOff()
     {
         if (active_) {
-            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
             // The newline the user typed was not echoed either.
             if (::write(STDERR_FILENO, "\n", 1) < 0) {}
         }
@@ -110,7 +110,6 @@ public:
     EchoOff& operator=(const EchoOff&) = delete;
 
 private:
-    termios saved_{};
     bool active_ = false;
     struct sigaction previous_[std::size(kFatalSignals)]{};
     bool handlers_set_[std::size(kFatalSignals)] = {};

@@ -26,17 +26,14 @@ Libpq load()
                          std::string("store = postgresql needs ") + kLibpqSoname
                              + " (Debian package libpq5): " + dl_error());
     Libpq lib;
-    bool complete = true;
-    std::string missing;
+    std::string missing; // the first function not found
 #define TWOFACTOR_LIBPQ_RESOLVE(name)                                                                                  \
     lib.name = reinterpret_cast<decltype(lib.name)>(dlsym(handle, #name));                                             \
-    if (lib.name == nullptr && complete) {                                                                             \
-        complete = false;                                                                                              \
-        missing = #name;                                                                                               \
-    }
+    if (lib.name == nullptr && missing.empty())                                                                        \
+        missing = #name;
     TWOFACTOR_LIBPQ_FUNCTIONS(TWOFACTOR_LIBPQ_RESOLVE)
 #undef TWOFACTOR_LIBPQ_RESOLVE
-    if (!complete) {
+    if (!missing.empty()) {
         dlclose(handle);
         throw StoreError(StoreErrc::io, std::string(kLibpqSoname) + " has no " + missing + ": too old a libpq");
     }
