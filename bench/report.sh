@@ -268,7 +268,7 @@ Loading the module is part of every login (libpam loads it in
 $(module_table)
 
 One \`pamtester\` process per login (a C program, like sshd, login and su),
-right code, files on tmpfs, 60 runs per module interleaved, the clock one
+right code, files on tmpfs, $PT_RUNS runs per module interleaved, the clock one
 step later for each run; wall time of the whole process including its
 start, as measured from the shell. Here a module also pays for loading what
 it needs that the process does not already have mapped (the bench preload
