@@ -123,11 +123,19 @@ const char* result_name(int rc)
     }
 }
 
+long minor_faults()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_minflt;
+}
+
 struct Row {
     Case spec;
     std::size_t done = 0; // calls made, warm-up included
     std::vector<double> total_ms, auth_ms;
     std::uint64_t fsyncs = 0, kdfs = 0, logs = 0;
+    long faults = 0; // minor page faults (getrusage), timed logins only
     long prompts = 0;
     std::map<std::string, int> results;
     int mismatches = 0;
@@ -199,6 +207,7 @@ void login_once(Row& row, const Options& opt, const Preload& preload, std::int64
     const std::uint64_t fsync0 = preload.fsync_calls ? preload.fsync_calls() : 0;
     const std::uint64_t kdf0 = preload.scrypt_calls ? preload.scrypt_calls() : 0;
     const std::uint64_t log0 = preload.syslog_calls ? preload.syslog_calls() : 0;
+    const long faults0 = minor_faults();
 
     const auto t0 = Stopwatch::now();
     pam_handle_t* pamh = nullptr;
@@ -215,6 +224,7 @@ void login_once(Row& row, const Options& opt, const Preload& preload, std::int64
     if (pamh != nullptr)
         pam_end(pamh, rc);
     const auto t3 = Stopwatch::now();
+    const long faults = minor_faults() - faults0;
 
     const std::uint64_t fsyncs = preload.fsync_calls ? preload.fsync_calls() - fsync0 : 0;
     const std::uint64_t kdfs = preload.scrypt_calls ? preload.scrypt_calls() - kdf0 : 0;
@@ -233,6 +243,7 @@ void login_once(Row& row, const Options& opt, const Preload& preload, std::int64
         row.fsyncs += fsyncs;
         row.kdfs += kdfs;
         row.logs += logs;
+        row.faults += faults;
         row.prompts += answer.prompts;
         ++row.results[result_name(rc)];
     }
@@ -307,9 +318,10 @@ void print_table(const std::vector<Row>& rows, const Options& opt, const Preload
     const double ref_p99 = ref ? percentile(ref->total_ms, 0.99) : 0;
 
     std::printf("| case | logins | median ms | p99 ms | mean ms | pam_authenticate only, median ms | fsync / login "
-                "| scrypt / login | syslog lines / login | %s ÷ case, median | %s ÷ case, p99 | results |\n",
+                "| scrypt / login | syslog lines / login | page faults / login | %s ÷ case, median | %s ÷ case, p99 "
+                "| results |\n",
                 opt.ref.c_str(), opt.ref.c_str());
-    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
     for (const Row& r : rows) {
         const double median = percentile(r.total_ms, 0.5);
         const double p99 = percentile(r.total_ms, 0.99);
@@ -323,13 +335,14 @@ void print_table(const std::vector<Row>& rows, const Options& opt, const Preload
             std::snprintf(ratio_median, sizeof ratio_median, "%.2f", ref_median / median);
             std::snprintf(ratio_p99, sizeof ratio_p99, "%.2f", ref_p99 / p99);
         }
-        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.spec.name.c_str(),
+        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |\n", r.spec.name.c_str(),
                     r.total_ms.size(), ms(median).c_str(), ms(p99).c_str(), ms(mean(r.total_ms)).c_str(),
                     ms(percentile(r.auth_ms, 0.5)).c_str(),
                     per_call(r.fsyncs, r.total_ms.size(), preload.fsync_calls != nullptr).c_str(),
                     per_call(r.kdfs, r.total_ms.size(), preload.scrypt_calls != nullptr).c_str(),
-                    per_call(r.logs, r.total_ms.size(), preload.syslog_calls != nullptr).c_str(), ratio_median,
-                    ratio_p99, results.c_str());
+                    per_call(r.logs, r.total_ms.size(), preload.syslog_calls != nullptr).c_str(),
+                    static_cast<double>(r.faults) / static_cast<double>(std::max<std::size_t>(r.total_ms.size(), 1)),
+                    ratio_median, ratio_p99, results.c_str());
     }
     for (const std::string& ratio : opt.ratios) {
         const auto slash = ratio.find('/');
@@ -350,7 +363,7 @@ void print_table(const std::vector<Row>& rows, const Options& opt, const Preload
 
 // One line per case for scripts: name, logins, median ms, p99 ms, fsync,
 // scrypt and syslog calls per login, unexpected results, mean ms, median ms
-// of pam_authenticate alone.
+// of pam_authenticate alone, minor page faults per login.
 void write_tsv(const std::vector<Row>& rows, const std::string& path)
 {
     std::FILE* f = std::fopen(path.c_str(), "a");
@@ -358,10 +371,11 @@ void write_tsv(const std::vector<Row>& rows, const std::string& path)
         throw std::runtime_error("cannot write " + path);
     for (const Row& r : rows) {
         const double n = r.total_ms.empty() ? 1.0 : static_cast<double>(r.total_ms.size());
-        std::fprintf(f, "%s\t%zu\t%.4f\t%.4f\t%.2f\t%.2f\t%.2f\t%d\t%.4f\t%.4f\n", r.spec.name.c_str(),
+        std::fprintf(f, "%s\t%zu\t%.4f\t%.4f\t%.2f\t%.2f\t%.2f\t%d\t%.4f\t%.4f\t%.1f\n", r.spec.name.c_str(),
                      r.total_ms.size(), percentile(r.total_ms, 0.5), percentile(r.total_ms, 0.99),
                      static_cast<double>(r.fsyncs) / n, static_cast<double>(r.kdfs) / n,
-                     static_cast<double>(r.logs) / n, r.mismatches, mean(r.total_ms), percentile(r.auth_ms, 0.5));
+                     static_cast<double>(r.logs) / n, r.mismatches, mean(r.total_ms), percentile(r.auth_ms, 0.5),
+                     static_cast<double>(r.faults) / n);
     }
     std::fclose(f);
 }
@@ -381,7 +395,7 @@ int main(int argc, char** argv)
 
         std::vector<Row> rows;
         for (const Case& c : opt.cases)
-            rows.push_back(Row{c, 0, {}, {}, 0, 0, 0, 0, {}, 0});
+            rows.push_back(Row{c, 0, {}, {}, 0, 0, 0, 0, 0, {}, 0});
         std::int64_t clock = opt.clock_start;
         std::mt19937_64 rng(20261125);
         // Round-robin in blocks until every case has its warm-up and its n.

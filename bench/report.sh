@@ -12,6 +12,11 @@ fastest_peer() {
 # loading and unloading the module in pam_start / pam_end), for case $2.
 auth_only() { awk -F'\t' -v n="$2" '$1==n {print $10}' "$1"; }
 load_part() { awk -F'\t' -v n="$2" '$1==n {printf "%.3f", $3 - $10}' "$1"; }
+faults() { awk -F'\t' -v n="$2" '$1==n {printf "%.0f", $11}' "$1"; }
+# system calls per login above pam_permit's (scenario 2c)
+syscalls() {
+  awk -F'\t' -v n="$1" '$2 == "total" { c[$1] = $3 } END { printf "%.0f", c[n] - c["permit"] }' "$RUN/out/s2c.tsv"
+}
 
 verdict_le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b ? "yes" : "**no**") }'; }
 
@@ -69,6 +74,34 @@ pamtester_table() {
         printf "| %s | %d | %.2f | %.2f | %.2f | %.2f |\n", names[s], runs[s], med[s], p99[s], med[s] - med["permit"], med["ours-tmpfs"] / med[s]
       }
     }' "$RUN/out/s2-pamtester.tsv"
+}
+
+# Scenario 2c: system calls a login adds to pam_permit's, per module and
+# code, one row per system call that any module makes at least 0.5 times
+# more (or fewer) per login; "total" first.
+syscall_table() {
+  awk -F'\t' '
+    { c[$1, $2] = $3; calls[$2] = 1 }
+    END {
+      n = split("ours-wrong google-authenticator-wrong pam_oath-wrong ours-right google-authenticator-right pam_oath-right", cols, " ")
+      head = "| system call | pam_permit, whole login |"; rule = "|---|--:|"
+      for (k = 1; k <= n; k++) { t = cols[k]; sub(/-wrong$/, ", wrong code", t); sub(/-right$/, ", right code", t); head = head " " t " |"; rule = rule "--:|" }
+      print head; print rule
+      rows = "total"
+      for (s in calls) if (s != "total") {
+        keep = 0
+        for (k = 1; k <= n; k++) { d = c[cols[k], s] - c["permit", s]; if (d >= 0.5 || d <= -0.5) keep = 1 }
+        if (keep) rows = rows " " s
+      }
+      m = split(rows, r, " ")
+      for (i = 3; i <= m; i++) { x = r[i]; j = i - 1; while (j > 1 && c["ours-right", r[j]] + 0 < c["ours-right", x] + 0) { r[j + 1] = r[j]; j-- } r[j + 1] = x }
+      for (i = 1; i <= m; i++) {
+        line = "| " r[i] " | " sprintf("%.0f", c["permit", r[i]])
+        for (k = 1; k <= n; k++) line = line " | +" sprintf("%.1f", c[cols[k], r[i]] - c["permit", r[i]])
+        gsub(/\+-/, "−", line)
+        print line " |"
+      }
+    }' "$RUN/out/s2c.tsv"
 }
 
 median_of() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -180,28 +213,36 @@ Ratios are ours ÷ peer: above 1 we are slower.
   (right code, tmpfs) is $(load_part "$RUN/out/s2-tmpfs.tsv" ours) ms for ours against
   $(load_part "$RUN/out/s2-tmpfs.tsv" google-authenticator) ms (google-authenticator) and
   $(load_part "$RUN/out/s2-tmpfs.tsv" pam_oath) ms (pam_oath): our module is larger
-  (the core, and the C++ runtime linked in). \`pam_bench\` is a C++ program
-  with libstdc++ and liboath already mapped, so it charges us for our static
-  copy of the runtime without crediting what that saves a C host (about
-  1 ms per process against the shared libstdc++, measured when the static
-  link was chosen: docs/design.md). In a C process, the way sshd, login
-  and su run a module (one \`pamtester\` process per login, section 2), ours
-  added ${pt_ours_share} ms above pam_permit in this run, the faster peer
-  ${pt_peer_share} ms; on this machine those per-process figures move by about
-  ±0.5 ms from run to run (process start-up is bimodal here), so only
-  differences well above that mean anything.
+  (the core, and the C++ runtime linked in), and a whole login takes
+  $(faults "$RUN/out/s2-tmpfs.tsv" ours) page faults against $(faults "$RUN/out/s2-tmpfs.tsv" google-authenticator) and $(faults "$RUN/out/s2-tmpfs.tsv" pam_oath): each
+  page of the module the login touches is faulted in after \`dlopen\` and
+  unmapped again at \`pam_end\` (built for size for that reason:
+  docs/design.md). \`pam_bench\` is a C++ program with libstdc++ and liboath
+  already mapped, so it charges us for our static copy of the runtime
+  without crediting what that saves a C host (about 1 ms per process against
+  the shared libstdc++, measured when the static link was chosen). In a C
+  process, the way sshd, login and su run a module (one \`pamtester\` process
+  per login, section 2), ours added ${pt_ours_share} ms above pam_permit in
+  this run, the faster peer ${pt_peer_share} ms, over $PT_RUNS runs each; process
+  start-up on this machine varies by about ±0.5 ms, so only differences well
+  above that mean anything.
 * **A wrong code is recorded; the peers record nothing.** pam_oath and
   google-authenticator (without \`RATE_LIMIT\`) write nothing on a failure.
-  Ours counts it toward the lockout (SPEC §5), durably: temp file, write,
-  rename, two fsyncs. \`pam_authenticate\` alone on tmpfs:
-  $(auth_only "$RUN/out/s1-tmpfs.tsv" ours) ms against $(auth_only "$RUN/out/s1-tmpfs.tsv" pam_oath) ms (pam_oath).
+  Ours counts it toward the lockout (SPEC §5), durably, under the user's
+  lock: lock file, the state read again, temp file, write, rename, two
+  fsyncs. That is $(syscalls ours-wrong) system calls per login above pam_permit's, against
+  $(syscalls pam_oath-wrong) for pam_oath (section 2, "System calls per login").
+  \`pam_authenticate\` alone on tmpfs: $(auth_only "$RUN/out/s1-tmpfs.tsv" ours) ms against
+  $(auth_only "$RUN/out/s1-tmpfs.tsv" pam_oath) ms (pam_oath).
 * **The right code's work.** \`pam_authenticate\` alone on tmpfs:
   $(auth_only "$RUN/out/s2-tmpfs.tsv" ours) ms against $(auth_only "$RUN/out/s2-tmpfs.tsv" google-authenticator) ms
-  (google-authenticator) and $(auth_only "$RUN/out/s2-tmpfs.tsv" pam_oath) ms (pam_oath). Ours
-  reads the config file, reads the state before prompting (to fail closed on
-  an unsafe file without asking for a code) and again under the user's lock,
-  and syncs the directory after the rename: without that second fsync a
-  crash could bring back a used TOTP step or backup code.
+  (google-authenticator) and $(auth_only "$RUN/out/s2-tmpfs.tsv" pam_oath) ms (pam_oath), with
+  $(syscalls ours-right), $(syscalls google-authenticator-right) and $(syscalls pam_oath-right) system calls above pam_permit's: the
+  peers also rewrite their file on a success. Ours also reads its config
+  file, reads the state before prompting (to fail closed on an unsafe file
+  without asking for a code) and again under the lock, and syncs the
+  directory after the rename: without that second fsync a crash could bring
+  back a used TOTP step or backup code.
 
 ## How to read the tables
 
@@ -211,7 +252,8 @@ process, under pam_wrapper, interleaved with the other rows in blocks of 10.
 "median ms", "p99 ms" and "mean ms" are per whole login (the module is
 loaded and unloaded by libpam each time, as in a fresh sshd child);
 "pam_authenticate only" leaves out \`pam_start\`/\`pam_end\`. "fsync", "scrypt" and "syslog
-lines" are counted per login by \`libbench_preload.so\`. "ours ÷ case" above
+lines" are counted per login by \`libbench_preload.so\`, "page faults" (minor:
+a page mapped in from memory, no disk read) by \`getrusage\`. "ours ÷ case" above
 1 means we are slower than that row. "-without-fsync" rows are the same
 module with fsync/fdatasync turned into no-ops (diagnostic only: they are
 not safe); "tmpfs" tables keep every module's files in \`/dev/shm\`, where
@@ -278,6 +320,16 @@ statically: \`TWOFACTOR_STATIC_CXX_RUNTIME\`, docs/design.md). "median minus
 the pam_permit median" is what the module adds to a process:
 
 $(pamtester_table)
+
+### System calls per login
+
+Counted with \`strace -c\` (files on tmpfs, the difference between a run of
+110 logins and one of 10, per login), as a number above what the same login
+through pam_permit makes. They are counts, free of the timing noise, and
+show what each module does with the kernel; they do not include page faults
+(see "page faults / login" in the tables above).
+
+$(syscall_table)
 $( [ -s "$RUN/out/s2-pamtester-retries.txt" ] && printf '\n%s runs failed while pam_wrapper started (before any module ran) and were run again:\n\n%s\n' \
      "$(grep -c ' run ' "$RUN/out/s2-pamtester-retries.txt")" "$(sed 's/^/    /' "$RUN/out/s2-pamtester-retries.txt")" )
 
