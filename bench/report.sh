@@ -239,7 +239,7 @@ Ratios are ours ÷ peer: above 1 we are slower.
   Ours counts it toward the lockout (SPEC §5), durably, under the user's
   lock: lock file, the state read again, temp file, write, rename, two
   fsyncs. That is $(syscalls ours-wrong) system calls per login above pam_permit's, against
-  $(syscalls pam_oath-wrong) for pam_oath (section 2, "System calls per login").
+  $(syscalls pam_oath-wrong) for pam_oath (section 2c).
   \`pam_authenticate\` alone on tmpfs: $(auth_only "$RUN/out/s1-tmpfs.tsv" ours) ms against
   $(auth_only "$RUN/out/s1-tmpfs.tsv" pam_oath) ms (pam_oath).
 * **The right code's work.** \`pam_authenticate\` alone on tmpfs:
