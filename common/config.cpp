@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <functional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -70,88 +69,83 @@ std::string parse_string(const Setting& s)
     return v;
 }
 
-using Setter = std::function<void(Config&, const Setting&)>;
-
 struct Key {
     const char* name;
-    Setter set;
+    void (*set)(Config&, const Setting&);
 };
 
-// The one list of keys.
-const std::vector<Key>& keys()
-{
-    static const std::vector<Key> list = {
-        {"state_dir",
-         [](Config& c, const Setting& s) {
-             c.state_dir = parse_string(s);
-             if (c.state_dir.front() != '/')
-                 fail(s, "must be an absolute path");
-         }},
-        {"nullok", [](Config& c, const Setting& s) { c.nullok = parse_bool(s); }},
-        {"debug", [](Config& c, const Setting& s) { c.debug = parse_bool(s); }},
-        {"prompt",
-         [](Config& c, const Setting& s) {
-             // A prompt may end in a space; the file parser trims, so the
-             // module argument is the way to get one. Keep what was given.
-             c.prompt = parse_string(s);
-         }},
-        {"echo_code", [](Config& c, const Setting& s) { c.echo_code = parse_bool(s); }},
-        {"forward_pass", [](Config& c, const Setting& s) { c.forward_pass = parse_bool(s); }},
-        {"no_totp", [](Config& c, const Setting& s) { c.no_totp = parse_bool(s); }},
-        {"no_backup_codes", [](Config& c, const Setting& s) { c.no_backup_codes = parse_bool(s); }},
-        {"window", [](Config& c, const Setting& s) { c.window = parse_unsigned(s, 0, 10); }},
-        {"max_failures", [](Config& c, const Setting& s) { c.max_failures = parse_unsigned(s, 1, 100); }},
-        {"lockout_seconds", [](Config& c, const Setting& s) { c.lockout_seconds = parse_unsigned(s, 1, 604800); }},
-        {"warn_remaining", [](Config& c, const Setting& s) { c.warn_remaining = parse_unsigned(s, 0, 100); }},
-        {"backup_code_count", [](Config& c, const Setting& s) { c.backup_code_count = parse_unsigned(s, 1, 100); }},
-        {"backup_code_length", [](Config& c, const Setting& s) { c.backup_code_length = parse_unsigned(s, 8, 16); }},
-        {"scrypt_log2_n", [](Config& c, const Setting& s) { c.scrypt.log2_n = parse_unsigned(s, 10, 20); }},
-        {"scrypt_r", [](Config& c, const Setting& s) { c.scrypt.r = parse_unsigned(s, 1, 32); }},
-        {"scrypt_p", [](Config& c, const Setting& s) { c.scrypt.p = parse_unsigned(s, 1, 16); }},
-        {"totp_algorithm",
-         [](Config& c, const Setting& s) {
-             auto a = parse_totp_algorithm(require_value(s));
-             if (!a)
-                 fail(s, "expected sha1, sha256 or sha512, got '" + *s.value + "'");
-             c.totp.algorithm = *a;
-         }},
-        {"totp_digits", [](Config& c, const Setting& s) { c.totp.digits = parse_unsigned(s, 6, 8); }},
-        {"totp_period", [](Config& c, const Setting& s) { c.totp.period = parse_unsigned(s, 15, 300); }},
-        {"issuer",
-         [](Config& c, const Setting& s) {
-             c.issuer = parse_string(s);
-             if (c.issuer.find(':') != std::string::npos)
-                 fail(s, "must not contain ':'");
-         }},
-        {"store",
-         [](Config& c, const Setting& s) {
-             const std::string& v = require_value(s);
-             if (v == "file")
-                 c.store = Config::Store::file;
-             else if (v == "postgresql")
-                 c.store = Config::Store::postgresql;
-             else
-                 fail(s, "expected file or postgresql, got '" + v + "'");
-         }},
-        {"pg_conninfo",
-         [](Config& c, const Setting& s) {
-             c.pg_conninfo = parse_string(s);
-             if (c.pg_conninfo.find("password") != std::string::npos)
-                 fail(s, "must not contain a password (use pg_password_file)");
-         }},
-        {"pg_password_file",
-         [](Config& c, const Setting& s) {
-             c.pg_password_file = parse_string(s);
-             if (c.pg_password_file.front() != '/')
-                 fail(s, "must be an absolute path");
-         }},
-        {"pg_timeout_seconds", [](Config& c, const Setting& s) { c.pg_timeout_seconds = parse_unsigned(s, 1, 60); }},
-        {"allow_user_status", [](Config& c, const Setting& s) { c.allow_user_status = parse_bool(s); }},
-        {"allow_user_new_codes", [](Config& c, const Setting& s) { c.allow_user_new_codes = parse_bool(s); }},
-        {"allow_user_enroll", [](Config& c, const Setting& s) { c.allow_user_enroll = parse_bool(s); }},
-    };
-    return list;
-}
+// The one list of keys: a constant table, so loading the module builds
+// nothing and unloading it destroys nothing.
+constexpr Key kKeys[] = {
+    {"state_dir",
+     [](Config& c, const Setting& s) {
+         c.state_dir = parse_string(s);
+         if (c.state_dir.front() != '/')
+             fail(s, "must be an absolute path");
+     }},
+    {"nullok", [](Config& c, const Setting& s) { c.nullok = parse_bool(s); }},
+    {"debug", [](Config& c, const Setting& s) { c.debug = parse_bool(s); }},
+    {"prompt",
+     [](Config& c, const Setting& s) {
+         // A prompt may end in a space; the file parser trims, so the
+         // module argument is the way to get one. Keep what was given.
+         c.prompt = parse_string(s);
+     }},
+    {"echo_code", [](Config& c, const Setting& s) { c.echo_code = parse_bool(s); }},
+    {"forward_pass", [](Config& c, const Setting& s) { c.forward_pass = parse_bool(s); }},
+    {"no_totp", [](Config& c, const Setting& s) { c.no_totp = parse_bool(s); }},
+    {"no_backup_codes", [](Config& c, const Setting& s) { c.no_backup_codes = parse_bool(s); }},
+    {"window", [](Config& c, const Setting& s) { c.window = parse_unsigned(s, 0, 10); }},
+    {"max_failures", [](Config& c, const Setting& s) { c.max_failures = parse_unsigned(s, 1, 100); }},
+    {"lockout_seconds", [](Config& c, const Setting& s) { c.lockout_seconds = parse_unsigned(s, 1, 604800); }},
+    {"warn_remaining", [](Config& c, const Setting& s) { c.warn_remaining = parse_unsigned(s, 0, 100); }},
+    {"backup_code_count", [](Config& c, const Setting& s) { c.backup_code_count = parse_unsigned(s, 1, 100); }},
+    {"backup_code_length", [](Config& c, const Setting& s) { c.backup_code_length = parse_unsigned(s, 8, 16); }},
+    {"scrypt_log2_n", [](Config& c, const Setting& s) { c.scrypt.log2_n = parse_unsigned(s, 10, 20); }},
+    {"scrypt_r", [](Config& c, const Setting& s) { c.scrypt.r = parse_unsigned(s, 1, 32); }},
+    {"scrypt_p", [](Config& c, const Setting& s) { c.scrypt.p = parse_unsigned(s, 1, 16); }},
+    {"totp_algorithm",
+     [](Config& c, const Setting& s) {
+         auto a = parse_totp_algorithm(require_value(s));
+         if (!a)
+             fail(s, "expected sha1, sha256 or sha512, got '" + *s.value + "'");
+         c.totp.algorithm = *a;
+     }},
+    {"totp_digits", [](Config& c, const Setting& s) { c.totp.digits = parse_unsigned(s, 6, 8); }},
+    {"totp_period", [](Config& c, const Setting& s) { c.totp.period = parse_unsigned(s, 15, 300); }},
+    {"issuer",
+     [](Config& c, const Setting& s) {
+         c.issuer = parse_string(s);
+         if (c.issuer.find(':') != std::string::npos)
+             fail(s, "must not contain ':'");
+     }},
+    {"store",
+     [](Config& c, const Setting& s) {
+         const std::string& v = require_value(s);
+         if (v == "file")
+             c.store = Config::Store::file;
+         else if (v == "postgresql")
+             c.store = Config::Store::postgresql;
+         else
+             fail(s, "expected file or postgresql, got '" + v + "'");
+     }},
+    {"pg_conninfo",
+     [](Config& c, const Setting& s) {
+         c.pg_conninfo = parse_string(s);
+         if (c.pg_conninfo.find("password") != std::string::npos)
+             fail(s, "must not contain a password (use pg_password_file)");
+     }},
+    {"pg_password_file",
+     [](Config& c, const Setting& s) {
+         c.pg_password_file = parse_string(s);
+         if (c.pg_password_file.front() != '/')
+             fail(s, "must be an absolute path");
+     }},
+    {"pg_timeout_seconds", [](Config& c, const Setting& s) { c.pg_timeout_seconds = parse_unsigned(s, 1, 60); }},
+    {"allow_user_status", [](Config& c, const Setting& s) { c.allow_user_status = parse_bool(s); }},
+    {"allow_user_new_codes", [](Config& c, const Setting& s) { c.allow_user_new_codes = parse_bool(s); }},
+    {"allow_user_enroll", [](Config& c, const Setting& s) { c.allow_user_enroll = parse_bool(s); }},
+};
 
 std::string_view trim(std::string_view s)
 {
@@ -167,7 +161,7 @@ std::string_view trim(std::string_view s)
 
 void apply_setting(Config& config, const Setting& setting)
 {
-    for (const Key& k : keys())
+    for (const Key& k : kKeys)
         if (setting.key == k.name) {
             k.set(config, setting);
             return;
@@ -307,7 +301,7 @@ Config load_config_from_arguments(const std::vector<std::string>& arguments)
 std::vector<std::string> config_keys()
 {
     std::vector<std::string> out;
-    for (const Key& k : keys())
+    for (const Key& k : kKeys)
         out.emplace_back(k.name);
     return out;
 }
