@@ -1,8 +1,8 @@
 // make_users: writes many enrolled users fast, for the benchmark only.
 //
 // State files are produced by the core's own serializer (so they are exactly
-// what the module and the tool read) and written with a plain
-// open/write/close: setting up 100,000 users through FileStateStore::update
+// what the module and the tool read) and written, with the lock file the
+// store creates at enrolment, by a plain open/write/close: setting up 100,000 users through FileStateStore::update
 // would cost two fsyncs each, minutes of setup for nothing measured.
 // Optionally writes the same users for the peers: a pam_oath users file and
 // google-authenticator secret files (TOTP and scratch codes).
@@ -146,6 +146,10 @@ int main(int argc, char** argv)
                 }
                 const SecureChars text = serialize_user_state(st);
                 write_file(o.dir + "/" + name, text.data(), text.size(), 0600);
+                // Enrolment through the store leaves the user's (empty) lock
+                // file behind; without it every first login of a user would
+                // create one, which no deployed system does per login.
+                write_file(o.dir + "/." + name + ".lock", "", 0, 0600);
             }
             if (oath.is_open())
                 oath << "HOTP/T30 " << name << " - " << o.totp_hex << '\n';
