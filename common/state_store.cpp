@@ -30,6 +30,11 @@ std::string errno_text(int err) { return std::strerror(err); }
     throw StoreError(StoreErrc::io, what + ": " + errno_text(err));
 }
 
+[[noreturn]] void too_large(const std::string& path)
+{
+    throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
+}
+
 std::string lock_name(const std::string& user) { return "." + user + ".lock"; }
 std::string temp_name(const std::string& user) { return "." + user + ".tmp"; }
 
@@ -98,7 +103,7 @@ CheckedFile open_checked(int dirfd, const std::string& name, const std::string& 
         io_error(path, errno);
     check_file(st, path);
     if (st.st_size > static_cast<off_t>(kMaxStateBytes))
-        throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
+        too_large(path);
     file.size = static_cast<std::size_t>(st.st_size);
     return file;
 }
@@ -113,7 +118,7 @@ std::optional<UserState> read_state(int dirfd, const std::string& directory, con
     if (text.error != 0)
         io_error(path, text.error);
     if (text.too_large)
-        throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
+        too_large(path);
     try {
         UserState st = parse_user_state(std::string_view(text.data.data(), text.data.size()));
         if (st.user != user)
