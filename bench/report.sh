@@ -274,7 +274,7 @@ creating, renaming and syncing files costs no disk I/O.
 compute codes) and, through the preload, libcrypto: those libraries and
 libstdc++ are already mapped in it, so its tables leave out what loading
 them costs a fresh process. sshd, login and su are C programs; the
-one-process-per-login table in section 2 includes that cost.
+one-process-per-login tables (1b, 2b) include that cost.
 
 On this machine's disk (a shared virtual disk) an fsync costs either about
 1 ms or 4–12 ms, depending on what else is writing at the time: disk
