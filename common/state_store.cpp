@@ -245,6 +245,19 @@ void require_valid_user_name(std::string_view name)
     throw InvalidUserName("invalid user name '" + shown + "'");
 }
 
+std::vector<LoadedState> StateStore::load_many(const std::vector<std::string>& users)
+{
+    std::vector<LoadedState> out(users.size());
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        try {
+            out[i].state = load(users[i]);
+        } catch (const StoreError& e) {
+            out[i].error = e.what();
+        }
+    }
+    return out;
+}
+
 FileStateStore::FileStateStore(std::string directory) : directory_(std::move(directory)) {}
 
 std::optional<UserState> FileStateStore::load(const std::string& user)
@@ -252,6 +265,29 @@ std::optional<UserState> FileStateStore::load(const std::string& user)
     require_valid_user_name(user);
     const UniqueFd dir = open_directory(directory_);
     return read_state(dir.get(), directory_, user);
+}
+
+std::vector<LoadedState> FileStateStore::load_many(const std::vector<std::string>& users)
+{
+    for (const std::string& user : users)
+        require_valid_user_name(user);
+    std::vector<LoadedState> out(users.size());
+    UniqueFd dir;
+    try {
+        dir = open_directory(directory_);
+    } catch (const StoreError& e) {
+        for (LoadedState& loaded : out)
+            loaded.error = e.what();
+        return out;
+    }
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        try {
+            out[i].state = read_state(dir.get(), directory_, users[i]);
+        } catch (const StoreError& e) {
+            out[i].error = e.what();
+        }
+    }
+    return out;
 }
 
 bool FileStateStore::update(const std::string& user, const Change& change)

@@ -20,12 +20,23 @@ bool valid_user_name(std::string_view name);
 // Throws InvalidUserName with a message that does not echo control bytes.
 void require_valid_user_name(std::string_view name);
 
+// One user's state as load_many() read it.
+struct LoadedState {
+    std::optional<UserState> state; // nullopt: no state (or not readable)
+    std::string error;              // why it could not be read; empty if read
+};
+
 class StateStore {
 public:
     virtual ~StateStore() = default;
 
     // The user's state, or nullopt if the user has none. Throws StoreError.
     virtual std::optional<UserState> load(const std::string& user) = 0;
+
+    // load() for each of `users`, in order. A StoreError for one user
+    // becomes that user's `error`; the others are still read. Throws
+    // InvalidUserName (before reading anything, for the file store).
+    virtual std::vector<LoadedState> load_many(const std::vector<std::string>& users);
 
     // Read-modify-write under an exclusive lock on this user. `change` gets
     // the current state (nullopt if none) and returns true to write it back;
@@ -51,6 +62,8 @@ public:
     explicit FileStateStore(std::string directory);
 
     std::optional<UserState> load(const std::string& user) override;
+    // Opens and checks the directory once for all of them.
+    std::vector<LoadedState> load_many(const std::vector<std::string>& users) override;
     bool update(const std::string& user, const Change& change) override;
     std::vector<std::string> users() override;
 

@@ -224,19 +224,16 @@ public:
             users = ctx.store.users();
         }
 
+        std::vector<LoadedState> loaded = ctx.store.load_many(users);
         std::vector<Entry> entries;
         entries.reserve(users.size());
         ExitCode code = ExitCode::ok;
-        for (std::string& user : users) {
-            Entry e{std::move(user), std::nullopt, {}};
-            try {
-                e.state = ctx.store.load(e.user);
-                if (!e.state && named && code == ExitCode::ok)
-                    code = ExitCode::not_enrolled;
-            } catch (const StoreError& err) {
-                e.error = err.what();
+        for (std::size_t i = 0; i < users.size(); ++i) {
+            Entry e{std::move(users[i]), std::move(loaded[i].state), std::move(loaded[i].error)};
+            if (!e.error.empty())
                 code = ExitCode::failed;
-            }
+            else if (!e.state && named && code == ExitCode::ok)
+                code = ExitCode::not_enrolled;
             entries.push_back(std::move(e));
         }
 

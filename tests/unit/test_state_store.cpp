@@ -222,6 +222,47 @@ void unsafe_directories_refused(void** /*state*/)
     assert_true(store.load("alice").has_value());
 }
 
+// load_many (what `twofactor-admin list` reads with): the same answers as
+// load() user by user, one unreadable file does not hide the others, and an
+// unsafe directory is every user's error.
+void load_many_reads_each_user(void** /*state*/)
+{
+    TempStateDir dir;
+    FileStateStore store(dir.path);
+    write_state(store, sample_state("alice"));
+    write_state(store, sample_state("carol"));
+    write_state(store, sample_state("dave"));
+    ::chmod(dir.file("carol").c_str(), 0644);
+
+    const std::vector<LoadedState> got = store.load_many({"alice", "bob", "carol", "dave"});
+    assert_int_equal(got.size(), 4);
+    assert_true(got[0].state.has_value() && got[0].error.empty());
+    assert_string_equal(got[0].state->user.c_str(), "alice");
+    assert_true(!got[1].state.has_value() && got[1].error.empty()); // no state
+    assert_false(got[2].state.has_value());
+    if (got[2].error.find("readable or writable by group or others") == std::string::npos)
+        fail_msg("carol: got '%s'", got[2].error.c_str());
+    assert_true(got[3].state.has_value() && got[3].error.empty());
+    assert_string_equal(got[3].state->user.c_str(), "dave");
+
+    bool threw = false;
+    try {
+        (void)store.load_many({"alice", "../etc/shadow"});
+    } catch (const InvalidUserName&) {
+        threw = true;
+    }
+    assert_true(threw);
+
+    ::chmod(dir.path.c_str(), 0777);
+    const std::vector<LoadedState> unsafe = store.load_many({"alice", "dave"});
+    ::chmod(dir.path.c_str(), 0700);
+    for (const LoadedState& l : unsafe) {
+        assert_false(l.state.has_value());
+        if (l.error.find("writable by group or others") == std::string::npos)
+            fail_msg("unsafe directory: got '%s'", l.error.c_str());
+    }
+}
+
 // Waits for all children; returns how many exited 0.
 int reap(const std::vector<pid_t>& pids)
 {
@@ -304,7 +345,7 @@ int main()
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(save_load_round_trip),           cmocka_unit_test(user_names_validated),
         cmocka_unit_test(unsafe_files_refused),           cmocka_unit_test(unsafe_directories_refused),
-        cmocka_unit_test(exactly_once_under_concurrency),
+        cmocka_unit_test(exactly_once_under_concurrency), cmocka_unit_test(load_many_reads_each_user),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
