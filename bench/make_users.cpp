@@ -2,8 +2,9 @@
 //
 // State files are produced by the core's own serializer (so they are exactly
 // what the module and the tool read) and written, with the lock file the
-// store creates at enrolment, by a plain open/write/close: setting up 100,000 users through FileStateStore::update
-// would cost two fsyncs each, minutes of setup for nothing measured.
+// store creates at enrolment, by a plain open/write/close: setting up
+// 100,000 users through FileStateStore::update would cost two fsyncs each,
+// minutes of setup for nothing measured.
 // Optionally writes the same users for the peers: a pam_oath users file and
 // google-authenticator secret files (TOTP and scratch codes).
 //

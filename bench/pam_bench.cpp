@@ -135,7 +135,7 @@ struct Row {
     std::size_t done = 0; // calls made, warm-up included
     std::vector<double> total_ms, auth_ms;
     std::uint64_t fsyncs = 0, kdfs = 0, logs = 0;
-    long faults = 0; // minor page faults (getrusage), timed logins only
+    std::uint64_t faults = 0; // minor page faults (getrusage), timed logins only
     long prompts = 0;
     std::map<std::string, int> results;
     int mismatches = 0;
@@ -224,7 +224,7 @@ void login_once(Row& row, const Options& opt, const Preload& preload, std::int64
     if (pamh != nullptr)
         pam_end(pamh, rc);
     const auto t3 = Stopwatch::now();
-    const long faults = minor_faults() - faults0;
+    const auto faults = static_cast<std::uint64_t>(minor_faults() - faults0);
 
     const std::uint64_t fsyncs = preload.fsync_calls ? preload.fsync_calls() - fsync0 : 0;
     const std::uint64_t kdfs = preload.scrypt_calls ? preload.scrypt_calls() - kdf0 : 0;
@@ -335,14 +335,13 @@ void print_table(const std::vector<Row>& rows, const Options& opt, const Preload
             std::snprintf(ratio_median, sizeof ratio_median, "%.2f", ref_median / median);
             std::snprintf(ratio_p99, sizeof ratio_p99, "%.2f", ref_p99 / p99);
         }
-        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |\n", r.spec.name.c_str(),
+        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.spec.name.c_str(),
                     r.total_ms.size(), ms(median).c_str(), ms(p99).c_str(), ms(mean(r.total_ms)).c_str(),
                     ms(percentile(r.auth_ms, 0.5)).c_str(),
                     per_call(r.fsyncs, r.total_ms.size(), preload.fsync_calls != nullptr).c_str(),
                     per_call(r.kdfs, r.total_ms.size(), preload.scrypt_calls != nullptr).c_str(),
                     per_call(r.logs, r.total_ms.size(), preload.syslog_calls != nullptr).c_str(),
-                    static_cast<double>(r.faults) / static_cast<double>(std::max<std::size_t>(r.total_ms.size(), 1)),
-                    ratio_median, ratio_p99, results.c_str());
+                    per_call(r.faults, r.total_ms.size(), true).c_str(), ratio_median, ratio_p99, results.c_str());
     }
     for (const std::string& ratio : opt.ratios) {
         const auto slash = ratio.find('/');

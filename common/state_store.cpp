@@ -247,6 +247,8 @@ void require_valid_user_name(std::string_view name)
 
 std::vector<LoadedState> StateStore::load_many(const std::vector<std::string>& users)
 {
+    for (const std::string& user : users)
+        require_valid_user_name(user);
     std::vector<LoadedState> out(users.size());
     for (std::size_t i = 0; i < users.size(); ++i) {
         try {

@@ -35,7 +35,7 @@ public:
 
     // load() for each of `users`, in order. A StoreError for one user
     // becomes that user's `error`; the others are still read. Throws
-    // InvalidUserName (before reading anything, for the file store).
+    // InvalidUserName, before reading anything, if any name is invalid.
     virtual std::vector<LoadedState> load_many(const std::vector<std::string>& users);
 
     // Read-modify-write under an exclusive lock on this user. `change` gets

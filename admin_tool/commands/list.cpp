@@ -214,15 +214,9 @@ public:
     ExitCode run(const Context& ctx) const override
     {
         const bool named = ctx.options.count("users") > 0;
-        std::vector<std::string> users;
-        if (named) {
-            users = ctx.options["users"].as<std::vector<std::string>>();
-            // All names are checked before any is looked up.
-            for (const std::string& u : users)
-                require_valid_user_name(u);
-        } else {
-            users = ctx.store.users();
-        }
+        // load_many checks every name before it looks any up.
+        std::vector<std::string> users
+            = named ? ctx.options["users"].as<std::vector<std::string>>() : ctx.store.users();
 
         std::vector<LoadedState> loaded = ctx.store.load_many(users);
         std::vector<Entry> entries;
