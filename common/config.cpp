@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include "errors.hpp"
+#include "path_checks.hpp"
 #include "read_whole.hpp"
 #include "unique_fd.hpp"
 
@@ -79,9 +80,16 @@ struct Key {
 constexpr Key kKeys[] = {
     {"state_dir",
      [](Config& c, const Setting& s) {
-         c.state_dir = parse_string(s);
-         if (c.state_dir.front() != '/')
+         std::string dir = parse_string(s);
+         if (dir.front() != '/')
              fail(s, "must be an absolute path");
+         // "/var/lib/twofactor/" means the directory itself: with the slash
+         // the kernel would follow a symlink where the store refuses one.
+         while (dir.size() > 1 && dir.back() == '/')
+             dir.pop_back();
+         if (last_component_not_a_name(dir))
+             fail(s, "must end in a directory name (not /, . or ..)");
+         c.state_dir = std::move(dir);
      }},
     {"nullok", [](Config& c, const Setting& s) { c.nullok = parse_bool(s); }},
     {"debug", [](Config& c, const Setting& s) { c.debug = parse_bool(s); }},

@@ -1,6 +1,7 @@
 #include "state_store.hpp"
 
 #include "errors.hpp"
+#include "path_checks.hpp"
 #include "read_whole.hpp"
 #include "unique_fd.hpp"
 
@@ -30,6 +31,15 @@ std::string errno_text(int err) { return std::strerror(err); }
     throw StoreError(StoreErrc::io, what + ": " + errno_text(err));
 }
 
+// The rename (or unlink) is done, so the change is in effect, but the
+// directory could not be synced: a crash may still bring back the old state.
+[[noreturn]] void not_durable(const std::string& directory, int err)
+{
+    throw StoreError(StoreErrc::io,
+                     directory + ": the change was made, but syncing the directory failed (" + errno_text(err)
+                         + "): after a crash the old state may come back");
+}
+
 [[noreturn]] void too_large(const std::string& path)
 {
     throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
@@ -39,9 +49,12 @@ std::string lock_name(const std::string& user) { return "." + user + ".lock"; }
 std::string temp_name(const std::string& user) { return "." + user + ".tmp"; }
 
 // Opens the state directory and checks it: a real directory (not a
-// symlink), owned by us, not writable by group or others.
+// symlink), owned by us, with no group or other permissions (SPEC §4: 0700;
+// a readable directory would tell every local user who is enrolled).
 UniqueFd open_directory(const std::string& path)
 {
+    if (last_component_not_a_name(path)) // config strips a trailing slash
+        throw StoreError(StoreErrc::unsafe_directory, path + ": must not end in /, /. or /..");
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) {
         const int err = errno;
@@ -56,8 +69,8 @@ UniqueFd open_directory(const std::string& path)
         throw StoreError(StoreErrc::unsafe_directory,
                          path + ": owned by uid " + std::to_string(st.st_uid) + ", expected "
                              + std::to_string(::geteuid()));
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-        throw StoreError(StoreErrc::unsafe_directory, path + ": writable by group or others");
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        throw StoreError(StoreErrc::unsafe_directory, path + ": accessible by group or others (needs mode 0700)");
     return fd;
 }
 
@@ -139,6 +152,8 @@ void write_all(int fd, const SecureChars& data, const std::string& path)
                 continue;
             io_error(path, errno);
         }
+        if (n == 0) // no progress and no error: give up rather than spin
+            io_error(path, EIO);
         done += static_cast<std::size_t>(n);
     }
 }
@@ -164,7 +179,11 @@ void replace_state(int dirfd, const std::string& directory, const std::string& u
     try {
         if (::fchmod(fd.get(), 0600) != 0)
             io_error(tmp_path, errno);
-        write_all(fd.get(), serialize_user_state(state), tmp_path);
+        const SecureChars text = serialize_user_state(state);
+        // Never write what read_state would refuse: the old state stays.
+        if (text.size() > kMaxStateBytes)
+            too_large(tmp_path);
+        write_all(fd.get(), text, tmp_path);
         if (::fsync(fd.get()) != 0)
             io_error(tmp_path, errno);
         fd.reset();
@@ -175,7 +194,7 @@ void replace_state(int dirfd, const std::string& directory, const std::string& u
         throw;
     }
     if (::fsync(dirfd) != 0)
-        io_error(directory, errno);
+        not_durable(directory, errno);
 }
 
 void remove_state(int dirfd, const std::string& directory, const std::string& user)
@@ -183,7 +202,7 @@ void remove_state(int dirfd, const std::string& directory, const std::string& us
     if (::unlinkat(dirfd, user.c_str(), 0) != 0 && errno != ENOENT)
         io_error(directory + "/" + user, errno);
     if (::fsync(dirfd) != 0)
-        io_error(directory, errno);
+        not_durable(directory, errno);
 }
 
 // An exclusive flock on a per-user lock file (the state file itself is

@@ -41,7 +41,10 @@ public:
     // Read-modify-write under an exclusive lock on this user. `change` gets
     // the current state (nullopt if none) and returns true to write it back;
     // setting it to nullopt removes the user's state. Returns what `change`
-    // returned. Throws StoreError; if it throws, nothing was changed.
+    // returned. Throws StoreError; if it throws, nothing was changed, except
+    // when the new state was already in place and only making it durable
+    // failed (the file store's directory fsync after the rename): the
+    // error's message then says the change was made.
     using Change = std::function<bool(std::optional<UserState>&)>;
     virtual bool update(const std::string& user, const Change& change) = 0;
 
@@ -57,8 +60,8 @@ public:
 class FileStateStore final : public StateStore {
 public:
     // Files and directory must be owned by the effective uid (root for the
-    // module and the tool as installed) and not writable by group or others;
-    // state files must have no group or other permission at all.
+    // module and the tool as installed) and have no group or other
+    // permission at all (directory 0700, files 0600).
     explicit FileStateStore(std::string directory);
 
     std::optional<UserState> load(const std::string& user) override;

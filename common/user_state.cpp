@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -41,6 +42,16 @@ constexpr RecordKind kRecords[] = {
     {"code", r_code},
     {"end", r_end},
 };
+
+// An unknown record's name, for the error message, only if it looks like
+// one: a damaged file may start a line with a secret or a hash, and error
+// messages go to syslog and stderr.
+std::string shown_record_name(std::string_view key)
+{
+    const bool looks_like_name = !key.empty() && key.size() <= 20
+        && std::all_of(key.begin(), key.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
+    return looks_like_name ? std::string(key) : std::string();
+}
 
 // Free-text fields (service, remote host, tty): "-" when empty, otherwise
 // [A-Za-z0-9._:/@+[]-] literally and every other byte as %XX.
@@ -106,7 +117,7 @@ public:
                 if (k.name == key)
                     kind = &k;
             if (!kind)
-                fail(StateErrc::unknown_key, std::string(key.substr(0, 32)));
+                fail(StateErrc::unknown_key, shown_record_name(key));
             if (kind->rank < last || (kind->rank == last && kind->rank != r_code))
                 fail(kind->rank == last ? StateErrc::duplicate_key : StateErrc::malformed_line,
                      std::string(kind->name) + " out of order");

@@ -14,7 +14,10 @@
 namespace twofactor {
 
 inline constexpr int kStateFormatVersion = 1;
-inline constexpr std::size_t kMaxStateBytes = std::size_t{64} * 1024;
+// The largest state the writer can produce (100 used backup codes, every
+// text field at its limit, all escaped) is under 90 KB; the cap leaves room
+// so that no state the store writes is refused when read back.
+inline constexpr std::size_t kMaxStateBytes = std::size_t{128} * 1024;
 
 struct TotpState {
     SecureBytes secret;

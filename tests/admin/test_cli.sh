@@ -272,7 +272,7 @@ ADMIN=("${SAVED[@]}")
 
 chmod 0777 "$STATE"
 expect_unchanged "state dir mode 0777: list" 1 -- list
-check "...says why" grep -q "writable by group or others" "$W/err"
+check "...says why" grep -q "accessible by group or others" "$W/err"
 expect_unchanged "state dir mode 0777: issue" 1 -- issue lp
 expect_unchanged "state dir mode 0777: verify" 1 "${LP[1]}" -- verify lp
 expect_unchanged "state dir mode 0777: enroll" 1 -- enroll lp --no-confirm --qr=none

@@ -191,7 +191,15 @@ void state_directory_writable_by_group(void** state)
 {
     assert_fails_closed(
         state, [](StateDir& dir, const std::string&) { chmod(dir.state_dir().c_str(), 0770); },
-        "writable by group or others");
+        "accessible by group or others");
+}
+
+// SPEC §4: the directory is 0700; one anyone may list tells who is enrolled.
+void state_directory_readable_by_others(void** state)
+{
+    assert_fails_closed(
+        state, [](StateDir& dir, const std::string&) { chmod(dir.state_dir().c_str(), 0755); },
+        "accessible by group or others");
 }
 
 void state_directory_missing(void** state)
@@ -222,6 +230,7 @@ int main()
         cmocka_unit_test_setup_teardown(a_directory_instead_of_a_file, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(a_fifo_does_not_hang, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(state_directory_writable_by_group, setup_state, teardown_state),
+        cmocka_unit_test_setup_teardown(state_directory_readable_by_others, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(state_directory_missing, setup_state, teardown_state),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

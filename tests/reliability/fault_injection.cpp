@@ -9,6 +9,7 @@
 //  * the state file parses and is byte for byte the old state or the new one
 //    (accepted implies the new one: no acceptance without the use on disk);
 //  * no temp file is left;
+//  * an error that left the new state in place says the change was made;
 //  * the same code again: refused if the new state reached the disk (a
 //    consumed code never comes back), accepted if not (a fault does not eat
 //    a code); once more: refused; another code still works.
@@ -38,6 +39,7 @@ struct Outcome {
     std::string label; // "accepted", "StoreError", ...
     bool accepted = false;
     bool store_error = false;
+    std::string message; // the StoreError's
 };
 
 Outcome run_verify(Verifier& verifier, const std::string& typed)
@@ -50,6 +52,7 @@ Outcome run_verify(Verifier& verifier, const std::string& typed)
     } catch (const StoreError& e) {
         o.label = "StoreError";
         o.store_error = true;
+        o.message = e.what();
     } catch (const std::exception& e) {
         o.label = std::string("unexpected exception: ") + e.what();
     }
@@ -173,6 +176,11 @@ void run_method(How how, const Enrolment& enrolment, Figures& fig)
             const bool is_new = now_bytes && *now_bytes == new_bytes;
             CHECK(is_old || is_new, "%s: the state file is neither the old nor the new state", where.c_str());
             CHECK(!o.accepted || is_new, "%s: accepted but the use is not on disk", where.c_str());
+            // An error after the new state is in place says so (the admin
+            // tool's `issue` relies on it: the new set is then in effect).
+            const bool says_made = o.message.find("the change was made") != std::string::npos;
+            CHECK(!o.store_error || says_made == is_new, "%s: error '%s' with the %s state on disk", where.c_str(),
+                  o.message.c_str(), is_new ? "new" : "old");
             bool parses = false;
             try {
                 parses = s.store.load(kUser).has_value();

@@ -54,6 +54,11 @@ void file_then_arguments(void** /*state*/)
     assert_string_equal(c.state_dir.c_str(), "/srv/tf");
     assert_int_equal(c.totp.algorithm, TotpAlgorithm::sha256);
     assert_int_equal(c.max_failures, 7);
+    // A trailing slash names the directory itself (and is dropped, so the
+    // store's no-symlink rule holds for the last component).
+    assert_string_equal(
+        load_config_from_arguments({"config=" + dir.file("tf.conf"), "state_dir=/srv/tf//"}).state_dir.c_str(),
+        "/srv/tf");
 }
 
 void every_key_listed_and_settable(void** /*state*/)
@@ -90,6 +95,9 @@ void bad_input_named_precisely(void** /*state*/)
                         (f + ":1: config: only valid as a module argument").c_str());
     assert_string_equal(file_error("state_dir = relative\n").c_str(),
                         (f + ":1: state_dir: must be an absolute path").c_str());
+    for (const char* bad : {"/", "//", "/var/lib/twofactor/.", "/var/lib/twofactor/..", "/var/lib/twofactor/../"})
+        assert_string_equal(file_error(std::string("state_dir = ") + bad + "\n").c_str(),
+                            (f + ":1: state_dir: must end in a directory name (not /, . or ..)").c_str());
     assert_string_equal(file_error("totp_algorithm = md5\n").c_str(),
                         (f + ":1: totp_algorithm: expected sha1, sha256 or sha512, got 'md5'").c_str());
     assert_string_equal(file_error(std::string("debug\0 = yes\n", 13)).c_str(), (f + ": contains a NUL byte").c_str());

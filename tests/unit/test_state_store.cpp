@@ -202,9 +202,9 @@ void unsafe_directories_refused(void** /*state*/)
         if (!threw)
             fail_msg("%s: not refused", what);
     };
-    for (mode_t mode : {0770, 0702, 0777}) {
+    for (mode_t mode : {0770, 0702, 0777, 0750, 0705, 0755, 0701}) {
         ::chmod(dir.path.c_str(), mode);
-        refused(dir.path, "group/other-writable directory");
+        refused(dir.path, "directory with group/other permissions");
     }
     ::chmod(dir.path.c_str(), 0700);
     assert_int_equal(::chown(dir.path.c_str(), 65534, 65534), 0);
@@ -220,6 +220,30 @@ void unsafe_directories_refused(void** /*state*/)
     // The directory itself was safe all along: it still works.
     FileStateStore store(dir.path);
     assert_true(store.load("alice").has_value());
+}
+
+// The writer refuses a state the reader would refuse (over the size cap):
+// the old state stays, rather than a file that locks the user out.
+void oversized_state_not_written(void** /*state*/)
+{
+    TempStateDir dir;
+    FileStateStore store(dir.path);
+    write_state(store, sample_state("alice"));
+    const std::string before = dir.read("alice");
+    UserState big = sample_state("alice");
+    const std::string field(85, '\x01');
+    big.codes->slots.assign(200, CodeSlot{{}, CodeUse{1700000000, field, field, field}});
+    bool refused = false;
+    try {
+        write_state(store, big);
+    } catch (const StoreError& e) {
+        refused = e.errc() == StoreErrc::too_large;
+        if (!refused)
+            fail_msg("got '%s'", e.what());
+    }
+    assert_true(refused);
+    assert_string_equal(dir.read("alice").c_str(), before.c_str());
+    assert_false(std::filesystem::exists(dir.file(".alice.tmp")));
 }
 
 // load_many (what `twofactor-admin list` reads with): the same answers as
@@ -258,7 +282,7 @@ void load_many_reads_each_user(void** /*state*/)
     ::chmod(dir.path.c_str(), 0700);
     for (const LoadedState& l : unsafe) {
         assert_false(l.state.has_value());
-        if (l.error.find("writable by group or others") == std::string::npos)
+        if (l.error.find("accessible by group or others") == std::string::npos)
             fail_msg("unsafe directory: got '%s'", l.error.c_str());
     }
 }
@@ -346,6 +370,7 @@ int main()
         cmocka_unit_test(save_load_round_trip),           cmocka_unit_test(user_names_validated),
         cmocka_unit_test(unsafe_files_refused),           cmocka_unit_test(unsafe_directories_refused),
         cmocka_unit_test(exactly_once_under_concurrency), cmocka_unit_test(load_many_reads_each_user),
+        cmocka_unit_test(oversized_state_not_written),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -3,6 +3,8 @@
 #include "errors.hpp"
 #include "user_state.hpp"
 
+#include <limits>
+
 #include "cmocka_cxx.hpp"
 
 using namespace twofactor;
@@ -79,7 +81,7 @@ void malformed_files_rejected(void** /*state*/)
     const std::string v = valid();
     const std::vector<Case> cases = {
         {"empty", "", StateErrc::empty},
-        {"too large", v + std::string(70000, '#'), StateErrc::too_large},
+        {"too large", v + std::string(kMaxStateBytes + 1, '#'), StateErrc::too_large},
         {"NUL byte", replace(v, "alice", std::string("al\0ce", 5)), StateErrc::not_text},
         {"control byte",
          replace(v, "alice",
@@ -166,6 +168,54 @@ void error_messages_carry_no_content(void** /*state*/)
         assert_null(strstr(e.what(), "GEZD"));
         assert_int_equal(e.line(), 3);
     }
+    // A damaged file whose line starts with a secret or a hash: an unknown
+    // record, named only if it looks like a record name.
+    for (const std::string& line :
+         {std::string("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), kHash, std::string("abcdefabcdefabcdefabc")}) {
+        try {
+            (void)parse_user_state(replace(valid(), "totp-last-step", line + "\ntotp-last-step"));
+            fail();
+        } catch (const StateFormatError& e) {
+            assert_int_equal(e.errc(), StateErrc::unknown_key);
+            assert_string_equal(e.what(), "unknown record at line 4");
+        }
+    }
+    try {
+        (void)parse_user_state(replace(valid(), "end\n", "color blue\nend\n"));
+        fail();
+    } catch (const StateFormatError& e) {
+        assert_string_equal(e.what(), "unknown record at line 10 (color)");
+    }
+}
+
+// The largest state the writer can produce: 100 used backup codes and a
+// last login, every text field at its limit and every byte escaped, the
+// largest secret and numbers. It must fit the cap the reader enforces (it
+// did not fit the old 64 KiB one) and read back unchanged.
+void largest_state_fits_the_cap(void** /*state*/)
+{
+    const std::string field(200, '\x01'); // truncated to the limit, each byte written as %01
+    const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+    UserState st;
+    st.user = std::string(64, 'u');
+    st.totp = TotpState{SecureBytes(128, 0xff), TotpParams{}, big, std::numeric_limits<std::uint64_t>::max()};
+    st.failures = 1000000;
+    st.locked_until = big;
+    st.last_login = LastLogin{big, Method::backup_code, field, field, field};
+    BackupCodeSet set;
+    set.issued_at = big;
+    set.length = kMaxBackupCodeLength;
+    for (unsigned i = 0; i < kMaxBackupCodes; ++i)
+        set.slots.push_back(CodeSlot{{}, CodeUse{big, field, field, field}});
+    st.codes = set;
+    const SecureChars out = serialize_user_state(st);
+    print_message("largest state: %zu bytes (cap %zu)\n", out.size(), kMaxStateBytes);
+    assert_true(out.size() > std::size_t{64} * 1024);
+    assert_true(out.size() <= kMaxStateBytes);
+    const UserState back = parse_user_state(view(out));
+    assert_true(back.codes.has_value());
+    assert_int_equal(back.codes->slots.size(), kMaxBackupCodes);
+    assert_string_equal(std::string(view(serialize_user_state(back))).c_str(), std::string(view(out)).c_str());
 }
 
 } // namespace
@@ -173,10 +223,9 @@ void error_messages_carry_no_content(void** /*state*/)
 int main()
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(valid_file_round_trips),
-        cmocka_unit_test(awkward_text_fields_round_trip),
-        cmocka_unit_test(malformed_files_rejected),
-        cmocka_unit_test(error_messages_carry_no_content),
+        cmocka_unit_test(valid_file_round_trips),     cmocka_unit_test(awkward_text_fields_round_trip),
+        cmocka_unit_test(malformed_files_rejected),   cmocka_unit_test(error_messages_carry_no_content),
+        cmocka_unit_test(largest_state_fits_the_cap),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
