@@ -1,6 +1,8 @@
 #include "cli.hpp"
 
 #include "commands/commands.hpp"
+#include "operation_failed.hpp"
+#include "system.hpp"
 
 namespace twofactor::admin {
 
@@ -48,6 +50,16 @@ std::string store_name(const Config& config)
 NotEnrolled not_enrolled(const std::string& user, const Config& config)
 {
     return NotEnrolled(user + " is not enrolled (no state in " + store_name(config) + ")");
+}
+
+void require_account(const std::string& user)
+{
+    const std::optional<std::string> account = system_account_name(user);
+    if (!account)
+        throw NotEnrolled("unknown user '" + user + "' (not in the passwd database)");
+    if (*account != user)
+        throw OperationFailed("'" + user + "' is the account '" + *account
+                              + "' in the user database: use that name (logins find state by it)");
 }
 
 } // namespace twofactor::admin

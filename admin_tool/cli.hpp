@@ -87,5 +87,10 @@ std::string store_name(const Config& config);
 // "USER is not enrolled (no state in WHERE)".
 NotEnrolled not_enrolled(const std::string& user, const Config& config);
 bool flag(const po::variables_map& options, const char* name); // a bool_switch
+// Before giving `user` state: an account by exactly that name. Throws
+// NotEnrolled if there is none; OperationFailed if the user database spells
+// it otherwise ("ALICE" for alice), since logins look state up by the
+// account's own name and would never find it.
+void require_account(const std::string& user);
 
 } // namespace twofactor::admin

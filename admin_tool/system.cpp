@@ -1,5 +1,6 @@
 #include "system.hpp"
 
+#include "account.hpp"
 #include "operation_failed.hpp"
 
 #include <pwd.h>
@@ -16,23 +17,18 @@
 
 namespace twofactor::admin {
 
-bool system_user_exists(const std::string& user)
+std::optional<std::string> system_account_name(const std::string& user)
 {
-    std::vector<char> buffer(std::size_t{16} * 1024);
-    for (;;) {
-        passwd entry{};
-        passwd* found = nullptr;
-        const int rc = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
-        if (rc == ERANGE && buffer.size() < (1u << 20)) {
-            buffer.resize(buffer.size() * 2);
-            continue;
-        }
-        // POSIX lets "not found" come back as 0 with no entry, or as one of
-        // these errors; anything else is a failed lookup, not an answer.
-        if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
-            return found != nullptr;
-        throw OperationFailed("cannot look up user '" + user + "': " + std::strerror(rc));
+    Account account = look_up_account(user);
+    switch (account.lookup) {
+    case Account::Lookup::found:
+        return std::move(account.name);
+    case Account::Lookup::not_found:
+        return std::nullopt;
+    case Account::Lookup::failed:
+        break;
     }
+    throw OperationFailed("cannot look up user '" + user + "': " + std::strerror(account.error));
 }
 
 std::string host_name()

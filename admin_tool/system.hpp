@@ -11,9 +11,10 @@
 
 namespace twofactor::admin {
 
-// Is `user` an account in the passwd database (files, LDAP, ... via NSS)?
-// Throws OperationFailed if the lookup itself fails.
-bool system_user_exists(const std::string& user);
+// The account `user` names in the passwd database (files, LDAP, ... via
+// NSS), by the database's own spelling of it (common/account.hpp), or
+// nullopt if there is none. Throws OperationFailed if the lookup fails.
+std::optional<std::string> system_account_name(const std::string& user);
 
 // The host name, the default issuer of enrolments.
 std::string host_name();

@@ -1,5 +1,6 @@
 #include "authenticate.hpp"
 
+#include "account.hpp"
 #include "clock.hpp"
 #include "config.hpp"
 #include "conversation.hpp"
@@ -13,6 +14,7 @@
 
 #include <security/pam_ext.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -261,12 +263,25 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
         logger.log(LogLevel::notice, "error user=- reason=no_user_name");
         return fail(pamh, user_rc == PAM_CONV_ERR ? PAM_CONV_ERR : PAM_USER_UNKNOWN);
     }
+    // The state belongs to the account, by its own name (common/account.hpp):
+    // "ALICE" that the user database takes for alice meets alice's second
+    // factor. A name no account has keeps its spelling: nothing logs in
+    // with it. A lookup that fails says nothing: deny.
+    const Account account = look_up_account(user);
+    if (account.lookup == Account::Lookup::failed) {
+        logger.log(LogLevel::error,
+                   "error user=" + log_field(user) + " reason=user_lookup_failed: " + std::strerror(account.error));
+        return fail(pamh, PAM_AUTHINFO_UNAVAIL);
+    }
+    const std::string name = account.lookup == Account::Lookup::found ? account.name : std::string(user);
+    if (name != user)
+        logger.log(LogLevel::info, "user=" + log_field(user) + " is the account " + log_field(name));
 
     Attempt attempt{
         pamh,
         logger,
         config,
-        LoginFields{user, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST), item_string(pamh, PAM_TTY)},
+        LoginFields{name, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST), item_string(pamh, PAM_TTY)},
         Conversation(pamh, (flags & PAM_SILENT) != 0),
         SystemClock{}};
     logger.log(LogLevel::debug,

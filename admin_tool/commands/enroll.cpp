@@ -71,8 +71,7 @@ public:
         const bool json = flag(ctx.options, "json");
         const bool force = flag(ctx.options, "force");
         const QrStyle style = qr_style(ctx.options, json);
-        if (!system_user_exists(user))
-            throw NotEnrolled("unknown user '" + user + "' (not in the passwd database)");
+        require_account(user);
 
         // Checked now so nobody scans a code that cannot be stored; checked
         // again under the lock in case another enrolment raced us.

@@ -43,8 +43,7 @@ public:
     ExitCode run(const Context& ctx) const override
     {
         const std::string user = required_user(ctx.options);
-        if (!system_user_exists(user))
-            throw NotEnrolled("unknown user '" + user + "' (not in the passwd database)");
+        require_account(user);
         // Fail on an unsafe or corrupt state file before spending the KDF time.
         ctx.store.load(user);
 

@@ -305,4 +305,20 @@ chmod 0000 "$W/nobody.conf"
 as_nobody "$BIN" --config "$W/nobody.conf" --state-dir "$W/private" list >"$W/out" 2>"$W/err" && RC=0 || RC=$?
 check "an unreadable config file (exit $RC)" bash -c "[ $RC -eq 2 ] && grep -q 'Permission denied' '$W/err'"
 
+# A user database that ignores case for alice (tests/pam/alias_nss.c; not in
+# sanitizer builds, whose runtime must come first in the preload list):
+# state is only ever given under the account's own name, the one logins
+# look it up by.
+if [ -n "${TWOFACTOR_ALIAS_NSS:-}" ]; then
+    SAVED=("${ADMIN[@]}")
+    ADMIN=(env LD_PRELOAD="$TWOFACTOR_ALIAS_NSS" "${ADMIN[@]}")
+    expect_unchanged "issue under another spelling of an account" 1 -- issue ALICE
+    check "...names the account" grep -q "'ALICE' is the account 'alice'" "$W/err"
+    expect_unchanged "enroll under another spelling of an account" 1 -- enroll Alice --no-confirm --qr=none
+    expect "issue under the account's own name" 0 -- issue alice --count 2
+    expect_unchanged "a failing user lookup" 1 -- issue nss-broken
+    check "...says so" grep -q "cannot look up user 'nss-broken': Input/output error" "$W/err"
+    ADMIN=("${SAVED[@]}")
+fi
+
 summary
