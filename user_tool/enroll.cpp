@@ -82,7 +82,7 @@ ExitCode run_enroll(Session& session)
     totp.last_step = confirm(totp, session.clock);
 
     bool replaced = false, has_codes = false;
-    update_own_state(session, [&](std::optional<UserState>& state) {
+    update_own_state(session, before, [&](std::optional<UserState>& state) {
         if (!state) {
             state.emplace();
             state->user = session.subject.user;
@@ -90,7 +90,6 @@ ExitCode run_enroll(Session& session)
         replaced = state->totp.has_value();
         has_codes = state->codes && state->codes->remaining() > 0;
         state->totp = std::move(totp);
-        return true;
     });
     session.privileges.drop_permanently();
     audit(session.subject, "enroll", Outcome::success,

@@ -70,8 +70,11 @@ int run_operation(Session& session)
     } catch (const admin::OperationFailed& e) {
         return failed(Outcome::failed, "reason=output", e.what());
     } catch (const StoreError& e) {
+        // The details (paths, a database server's host, port and role) go to
+        // the audit line, not to the user.
         return failed(Outcome::failed, std::string("reason=state_error: ") + e.what(),
-                      std::string("cannot use your second-factor state: ") + e.what() + " (ask your administrator)");
+                      "cannot use your second-factor state (ask your administrator: the details are in the"
+                      " system log)");
     } catch (const InvalidUserName& e) {
         return failed(Outcome::failed, "reason=invalid_user_name", e.what());
     } catch (const CryptoError& e) {

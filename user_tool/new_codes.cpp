@@ -41,6 +41,11 @@ ExitCode run_new_codes(Session& session)
         throw Refused("reason=backup_codes_disabled", "backup codes are not accepted on this host (no_backup_codes)");
     // An unsafe or corrupt state fails here, before anyone types a password.
     const std::optional<UserState> before = load_own_state(session);
+    // A first set of codes is a first second factor: it is an enrolment.
+    if (!(before && before->enrolled()) && !config.allow_user_enroll)
+        throw Refused("reason=not_allowed",
+                      "you have no second factor yet, and setting one up yourself is not allowed on this host"
+                      " (allow_user_enroll); ask your administrator");
     require_reauthentication(session, before);
 
     // The KDF runs with the user's ids: root is needed only for the write.
@@ -48,7 +53,7 @@ ExitCode run_new_codes(Session& session)
                                                session.clock.now());
     std::size_t unused_before = 0;
     bool replaced = false, has_totp = false;
-    update_own_state(session, [&](std::optional<UserState>& state) {
+    update_own_state(session, before, [&](std::optional<UserState>& state) {
         if (!state) {
             state.emplace();
             state->user = session.subject.user;
@@ -57,7 +62,6 @@ ExitCode run_new_codes(Session& session)
         unused_before = replaced ? state->codes->remaining() : 0;
         has_totp = state->totp.has_value();
         state->codes = issued.set;
-        return true;
     });
     session.privileges.drop_permanently();
     audit(session.subject, "new-codes", Outcome::success,

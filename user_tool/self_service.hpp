@@ -12,6 +12,7 @@
 #include "config.hpp"
 #include "state_store.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -59,7 +60,8 @@ std::string own_user_name(uid_t uid);
 // Throws Refused if twofactor.conf forbids `operation` (allow_user_*).
 void require_allowed(const Session& session, Operation operation);
 
-// The caller's state, read with root's effective uid.
+// The caller's state, read with root's effective uid. The store is then
+// told to idle (StateStore::idle): a read is followed by a wait for input.
 std::optional<UserState> load_own_state(Session& session);
 
 // Runs the PAM service "twofactor". If the user had a second factor before,
@@ -68,8 +70,17 @@ std::optional<UserState> load_own_state(Session& session);
 // forgot pam_twofactor cannot let a password alone through. Throws Refused.
 void require_reauthentication(Session& session, const std::optional<UserState>& before);
 
-// Writes `change` to the caller's state with root's effective uid.
-bool update_own_state(Session& session, const StateStore::Change& change);
+// Same TOTP key and same backup-code set, or the same absence of each
+// (which codes are spent, the replay step, failures may differ).
+bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b);
+
+// Applies `change` to the caller's state with root's effective uid, under
+// the store's lock, only if the second factor is still the one `checked`
+// (read before re-authentication): what an administrator did meanwhile
+// (revoke, enroll, issue) or another twofactor run wrote wins. Throws
+// Refused, with nothing written, otherwise.
+void update_own_state(Session& session, const std::optional<UserState>& checked,
+                      const std::function<void(std::optional<UserState>&)>& change);
 
 ExitCode run_status(Session& session);
 ExitCode run_new_codes(Session& session);

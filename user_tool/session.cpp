@@ -2,6 +2,8 @@
 
 #include "reauthentication.hpp"
 
+#include "state_compare.hpp"
+
 #include <pwd.h>
 
 #include <cerrno>
@@ -63,13 +65,43 @@ void require_allowed(const Session& session, Operation operation)
 std::optional<UserState> load_own_state(Session& session)
 {
     const Privileged root(session.privileges);
-    return session.store->load(session.subject.user);
+    std::optional<UserState> state = session.store->load(session.subject.user);
+    // What follows a read is a wait for the user (password, code, a QR code
+    // on screen): hold no database connection meanwhile, or a few hundred
+    // idle prompts would take every connection of the fleet's server.
+    session.store->idle();
+    return state;
 }
 
-bool update_own_state(Session& session, const StateStore::Change& change)
+bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b)
 {
-    const Privileged root(session.privileges);
-    return session.store->update(session.subject.user, change);
+    const auto totp = [](const std::optional<UserState>& s) { return s ? s->totp : std::nullopt; };
+    const auto codes = [](const std::optional<UserState>& s) { return s ? s->codes : std::nullopt; };
+    const std::optional<TotpState> ta = totp(a), tb = totp(b);
+    const std::optional<BackupCodeSet> ca = codes(a), cb = codes(b);
+    return ta.has_value() == tb.has_value() && (!ta || same_totp_key(*ta, *tb)) && ca.has_value() == cb.has_value()
+        && (!ca || same_code_set(*ca, *cb));
+}
+
+void update_own_state(Session& session, const std::optional<UserState>& checked,
+                      const std::function<void(std::optional<UserState>&)>& change)
+{
+    bool changed_meanwhile = false;
+    {
+        const Privileged root(session.privileges);
+        session.store->update(session.subject.user, [&](std::optional<UserState>& state) {
+            changed_meanwhile = !same_second_factor(checked, state);
+            if (changed_meanwhile)
+                return false;
+            change(state);
+            return true;
+        });
+    }
+    if (changed_meanwhile)
+        throw Refused("reason=state_changed_meanwhile",
+                      "your second factor was changed while you were being asked (by your administrator or another"
+                      " 'twofactor' run); nothing changed: run 'twofactor "
+                          + std::string(to_string(session.command_line.operation)) + "' again");
 }
 
 void require_reauthentication(Session& session, const std::optional<UserState>& before)

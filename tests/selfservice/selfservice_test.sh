@@ -329,6 +329,30 @@ check "bad configuration: refused" 1 "$RC"
 check_contains "bad configuration: says ask the administrator" "ask your administrator" "$work/out"
 write_conf
 
+# --- an administrator's change while the tool waits for the user wins -----
+cp -p "$state/$user" "$work/user.state.saved"
+next_code
+run_self "$password" "$CODE" "@SH:${ADMIN[*]} revoke $user --all" @TOTP -- enroll --qr none
+check "enroll, revoked by the admin at the confirmation prompt: refused" 1 "$RC"
+check_contains "...says the second factor changed meanwhile" "was changed while you were being asked" "$work/out"
+check "...the revocation stands (no state file)" no "$([ -e "$state/$user" ] && echo yes || echo no)"
+cp -p "$work/user.state.saved" "$state/$user"
+next_code
+run_self "$password" "@SH:${ADMIN[*]} issue $user --count 3" "$CODE" -- new-codes
+check "new-codes, the admin issued a set at the code prompt: refused" 1 "$RC"
+check "...no codes shown" 0 "$(printed_codes | wc -l)"
+check "...the admin's set stays" 3 "$(awk '$1 == "codes" {print $NF}' "$state/$user")"
+# A first set of codes is a first second factor: allow_user_enroll = no
+# forbids it too.
+"${ADMIN[@]}" revoke "$user" --all >/dev/null 2>&1
+write_conf "allow_user_enroll = no"
+run_self "$password" -- new-codes
+check "allow_user_enroll = no: new-codes without a second factor refused" 1 "$RC"
+check_contains "...says setting one up is not allowed" "setting one up yourself is not allowed" "$work/out"
+check "...no state made" no "$([ -e "$state/$user" ] && echo yes || echo no)"
+write_conf
+cp -p "$work/user.state.saved" "$state/$user"
+
 # --- environment and descriptors the user controls have no effect ---------
 run_self -- status
 cp "$work/out" "$work/status.plain"
@@ -372,6 +396,7 @@ check_contains "audit: wrong password" "outcome=refused reason=reauthentication_
 check_contains "audit: wrong confirmation" "operation=enroll outcome=refused reason=confirmation_failed" "$log"
 check_contains "audit: forbidden" "operation=new-codes outcome=refused reason=not_allowed" "$log"
 check_contains "audit: unverified stack" "reason=second_factor_not_checked" "$log"
+check_contains "audit: changed meanwhile" "operation=enroll outcome=refused reason=state_changed_meanwhile" "$log"
 check_contains "audit: closed stdio" "standard input, output or error is closed" "$log"
 leaked=0
 for secret in "${codes_a[@]}" "${codes_b[@]}" "${codes_c[@]}" "$SECRET" "$old_secret" "$password"; do
