@@ -14,7 +14,7 @@ namespace twofactor::self_service {
 namespace {
 
 // For a setuid program glibc replaces a closed fd 0, 1 or 2 before main()
-// with /dev/null opened write-only (stdin) or /dev/full read-only (stdout,
+// with /dev/full opened write-only (stdin) or /dev/null read-only (stdout,
 // stderr): so "closed" is also an fd that cannot be used in its direction.
 bool standard_fds_usable()
 {

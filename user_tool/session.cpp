@@ -96,6 +96,9 @@ void update_own_state(Session& session, const std::optional<UserState>& checked,
             change(state);
             return true;
         });
+        // Nothing more to read or write: no connection (nor, in libpq, the
+        // database password) kept while root is given up and output made.
+        session.store->idle();
     }
     if (changed_meanwhile)
         throw Refused("reason=state_changed_meanwhile",
