@@ -5,7 +5,8 @@
  *   count_scrypt.c  scrypt evaluations (EVP_PBE_scrypt, EVP_KDF_derive SCRYPT)
  *   fake_clock.c    a settable wall clock (time, gettimeofday, CLOCK_REALTIME)
  *   fsync_switch.c  counts fsync/fdatasync; can turn them into no-ops
- *   syslog_sink.c   one logging cost for all modules (see there) */
+ *   syslog_sink.c   one logging cost for all modules (see there)
+ *   user_db.c       the harness's users resolve like local accounts */
 #ifndef TWOFACTOR_BENCH_PRELOAD_H
 #define TWOFACTOR_BENCH_PRELOAD_H
 

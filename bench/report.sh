@@ -270,6 +270,11 @@ module with fsync/fdatasync turned into no-ops (diagnostic only: they are
 not safe); "tmpfs" tables keep every module's files in \`/dev/shm\`, where
 creating, renaming and syncing files costs no disk I/O.
 
+The harness's users are in no user database; \`libbench_preload.so\`
+answers for them with a real lookup of an existing account (\`root\`), so
+that ours, which looks up every login name, pays what a login of a real
+account costs, not NSS's slower path for unknown names (bench/README.md).
+
 \`pam_bench\` is a C++ program, as the issue asks, and links liboath (to
 compute codes) and, through the preload, libcrypto: those libraries and
 libstdc++ are already mapped in it, so its tables leave out what loading
