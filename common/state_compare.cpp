@@ -44,6 +44,10 @@ UserState keep_spent(const UserState& incoming, const UserState& existing)
         const std::uint64_t theirs = *existing.totp->last_step;
         out.totp->last_step = std::max(out.totp->last_step.value_or(0), theirs);
     }
+    // Nor can an overwrite end a lockout or forget failures toward one: the
+    // stricter side wins (twofactor-admin unlock is the way to clear them).
+    out.locked_until = std::max(out.locked_until, existing.locked_until);
+    out.failures = std::max(out.failures, existing.failures);
     return out;
 }
 

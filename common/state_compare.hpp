@@ -18,8 +18,9 @@ bool same_code_set(const BackupCodeSet& a, const BackupCodeSet& b);
 bool same_state(const UserState& a, const UserState& b);
 
 // `incoming`, except that whatever `existing` has spent stays spent: a code
-// of the same set used in `existing` is used, and the TOTP replay step of
-// the same key is the later of the two. Used when one state overwrites
+// of the same set used in `existing` is used, the TOTP replay step of the
+// same key is the later of the two, and the failure count and lockout are
+// the stricter of the two. Used when one state overwrites
 // another (twofactor-admin migrate --force), so no overwrite can make a
 // spent code or TOTP step valid again.
 UserState keep_spent(const UserState& incoming, const UserState& existing);

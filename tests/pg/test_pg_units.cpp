@@ -186,6 +186,16 @@ void keep_spent_never_revives_a_code(void** /*state*/)
     assert_int_equal(*merged.totp->last_step, 56666670);
     assert_int_equal(merged.failures, 3);
 
+    // A lockout in the target survives the overwrite; so do its failures.
+    UserState locked = existing;
+    locked.locked_until = 1700009999;
+    locked.failures = 4;
+    UserState unlocked = incoming;
+    unlocked.failures = 1;
+    const UserState kept = keep_spent(unlocked, locked);
+    assert_int_equal(kept.locked_until, 1700009999);
+    assert_int_equal(kept.failures, 4);
+
     // Another set or another key: nothing carried over.
     UserState other = incoming;
     other.codes = generate_backup_codes(4, 8, kFast, 1700000300).set;
