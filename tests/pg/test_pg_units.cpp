@@ -101,8 +101,20 @@ void conninfo_refusals(void** /*state*/)
     assert_true(contains(e, "pg_conninfo"));
     e = error_of<ConfigError>([] { PgStateStore s(pg_config("")); });
     assert_true(contains(e, "pg_conninfo is not set"));
+    // Over TCP the server must prove who it is before the password goes.
+    for (const char* tcp :
+         {"host=db.example.org dbname=x", "host=db sslmode=require", "host=db sslmode=prefer",
+          "host=db sslmode=disable", "host=/run/postgresql hostaddr=192.0.2.1", "host=/run/postgresql,db2",
+          "host=127.0.0.1", "host=::1 sslmode=allow", "postgresql://db.example.org/tf"}) {
+        e = error_of<ConfigError>([&] { PgStateStore s(pg_config(tcp)); });
+        if (!contains(e, "is reached over TCP: needs sslmode=verify-full"))
+            fail_msg("%s: got '%s'", tcp, e.c_str());
+    }
     // Fine, and nothing is connected yet.
     PgStateStore ok(pg_config("host=db sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt"));
+    PgStateStore ca(pg_config("host=db,db2 sslmode=verify-ca sslrootcert=/etc/ssl/certs/ca-certificates.crt"));
+    PgStateStore socket(pg_config("host=/run/postgresql dbname=x"));
+    PgStateStore loopback(pg_config("host=127.0.0.1 sslmode=disable"));
 }
 
 void unsafe_password_files_fail_closed(void** /*state*/)
@@ -146,6 +158,25 @@ void libpq_environment_is_refused(void** /*state*/)
     ::unsetenv("PGHOST");
     assert_false(contains(e, "PGHOST"));
     assert_true(contains(e, "cannot connect"));
+    // An empty value in pg_conninfo is no value: the environment's is refused.
+    ::setenv("PGHOST", "/elsewhere", 1);
+    e = error_of<StoreError>([&] { PgStateStore(pg_config("host='' dbname=x user=x")).load("alice"); });
+    ::unsetenv("PGHOST");
+    assert_true(contains(e, "PGHOST"));
+    // What libpq reads outside the connection options (PGLOCALEDIR: its
+    // translations become printf formats) is refused before libpq runs.
+    for (const char* name : {"PGLOCALEDIR", "PGSYSCONFDIR", "PGTZ"}) {
+        ::setenv(name, "/tmp/x", 1);
+        e = error_of<StoreError>([&] { PgStateStore s(pg_config(conninfo)); });
+        ::unsetenv(name);
+        if (!contains(e, name))
+            fail_msg("%s: got '%s'", name, e.c_str());
+    }
+    // And any other PG* variable.
+    ::setenv("PGSOMETHINGNEW", "1", 1);
+    e = error_of<StoreError>([&] { PgStateStore(pg_config(conninfo)).load("alice"); });
+    ::unsetenv("PGSOMETHINGNEW");
+    assert_true(contains(e, "PGSOMETHINGNEW"));
 }
 
 void invalid_user_names_never_reach_the_database(void** /*state*/)
