@@ -12,6 +12,7 @@
 #include "store_factory.hpp"
 #include "verifier.hpp"
 
+#include <openssl/crypto.h>
 #include <security/pam_ext.h>
 
 #include <cstring>
@@ -52,6 +53,7 @@ struct Attempt {
 struct TypedCode {
     int status = PAM_SUCCESS;
     SecureChars code;
+    bool is_the_password = false; // the answer is PAM_AUTHTOK (see is_the_password)
 };
 
 CodeShapes shapes_for(const Config& config, const std::optional<UserState>& state)
@@ -83,6 +85,19 @@ int set_authtok(Attempt& a, const SecureChars& password)
     return rc;
 }
 
+// sshd's "password" method answers every prompt with the password, the code
+// prompt too. That is no code typed: counting it would lock the user out
+// on every correct password (pam_twofactor(8) says to turn the method off).
+bool is_the_password(pam_handle_t* pamh, const SecureChars& answer)
+{
+    const void* item = nullptr;
+    if (pam_get_item(pamh, PAM_AUTHTOK, &item) != PAM_SUCCESS || item == nullptr)
+        return false;
+    const char* password = static_cast<const char*>(item);
+    const std::size_t length = std::strlen(password);
+    return length > 0 && length == answer.size() && CRYPTO_memcmp(password, answer.data(), length) == 0;
+}
+
 TypedCode ask_for_code(Attempt& a, const std::optional<UserState>& state)
 {
     TypedCode typed;
@@ -110,6 +125,7 @@ TypedCode ask_for_code(Attempt& a, const std::optional<UserState>& state)
     }
     if (!forward) {
         typed.code = std::move(answer.text);
+        typed.is_the_password = is_the_password(a.pamh, typed.code);
         return typed;
     }
     SplitAnswer split = split_forward_pass(view(answer.text), shapes_for(a.config, state));
@@ -219,6 +235,12 @@ int run(Attempt& a)
     TypedCode typed = ask_for_code(a, state);
     if (typed.status != PAM_SUCCESS)
         return fail(a.pamh, typed.status);
+    if (typed.is_the_password) {
+        a.decision(LogLevel::notice, "denied", "-",
+                   "reason=password_as_code not_counted (a client answering every prompt with the password:"
+                   " PasswordAuthentication, pam_twofactor(8))");
+        return fail(a.pamh, PAM_AUTH_ERR);
+    }
 
     Verifier verifier(*store, VerifyPolicy::from(a.config), a.clock);
     const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty};

@@ -9,6 +9,9 @@
 
 #include <security/pam_appl.h>
 
+#include <cstdlib>
+#include <cstring>
+
 using namespace pamtest;
 
 namespace {
@@ -133,6 +136,34 @@ void max_failures_and_lockout_seconds_options(void** state)
     assert_pam(login_with("alice", totp_code(kT0 + 90), "twofactor_strict").rc, PAM_SUCCESS);
 }
 
+// sshd's password method answers the code prompt with the password (a
+// module before ours set it as PAM_AUTHTOK): denied, but not counted, or
+// every correct password through such a client would lock the user out.
+void the_password_as_the_code_is_not_counted(void** state)
+{
+    StateDir& dir = dir_of(state);
+    dir.enroll_totp("alice", kT0 - 3600);
+    set_time(kT0 + 7);
+    const std::string password = "correct horse 42";
+    ::setenv("PAM_AUTHTOK", password.c_str(), 1);
+    for (int i = 0; i < 7; ++i) {
+        const LoginResult r = login_with("alice", password, "twofactor_after_password");
+        assert_pam(r.rc, PAM_AUTH_ERR);
+        assert_in_range(r.fail_delay_us, 1500000, 2500000);
+        if (r.log_text().find("denied user=alice") == std::string::npos
+            || r.log_text().find("reason=password_as_code not_counted") == std::string::npos)
+            fail_msg("log was:\n%s", r.log_text().c_str());
+        assert_null(strstr(r.log_text().c_str(), password.c_str()));
+    }
+    assert_int_equal(dir.load("alice").failures, 0);
+    assert_int_equal(dir.load("alice").locked_until, 0);
+    // Anything else is a code as usual: counted when wrong, accepted when right.
+    assert_pam(login_with("alice", wrong_code(kT0), "twofactor_after_password").rc, PAM_AUTH_ERR);
+    assert_int_equal(dir.load("alice").failures, 1);
+    assert_pam(login_with("alice", totp_code(kT0), "twofactor_after_password").rc, PAM_SUCCESS);
+    ::unsetenv("PAM_AUTHTOK");
+}
+
 } // namespace
 
 int main()
@@ -143,6 +174,7 @@ int main()
         cmocka_unit_test_setup_teardown(unlock_through_the_core_clears_it, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(a_success_resets_the_count, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(max_failures_and_lockout_seconds_options, setup_state, teardown_state),
+        cmocka_unit_test_setup_teardown(the_password_as_the_code_is_not_counted, setup_state, teardown_state),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
