@@ -189,12 +189,25 @@ PgSchemaChange apply_pg_migrations(PgConnection& connection, bool create)
     connection.exec(kMigrationLock, deadline);
     PgSchemaChange change;
     if (create) {
-        const PgResult exists = connection.exec("SELECT to_regclass('twofactor.schema_version') IS NOT NULL", deadline);
-        if (exists.text(0, 0) == "t") {
+        // From the catalogs, which need no privilege on the schema.
+        const PgResult found = connection.exec(
+            "SELECT pg_get_userbyid(n.nspowner), pg_get_userbyid(n.nspowner) = current_user,"
+            " EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'schema_version')"
+            " FROM pg_namespace n WHERE n.nspname = 'twofactor'",
+            deadline);
+        if (found.rows() > 0 && found.text(0, 2) == "t") {
             change.from = read_version(connection, deadline).version;
             change.to = *change.from;
             return change; // already created: db-init changes nothing
         }
+        // A schema someone else made beforehand stays theirs: its owner could
+        // drop or replace our tables, or grant itself the rows. Only one of
+        // our own (made by hand for db-init) is used.
+        if (found.rows() > 0 && found.text(0, 1) != "t")
+            throw StoreError(StoreErrc::io,
+                             "PostgreSQL: a schema named twofactor already exists, owned by role "
+                                 + one_line(found.text(0, 0))
+                                 + "; db-init creates it itself (drop it, or make it this role's)");
         connection.exec("CREATE SCHEMA IF NOT EXISTS twofactor", deadline);
         connection.exec("CREATE TABLE twofactor.schema_version ("
                         " version integer PRIMARY KEY CHECK (version > 0),"
