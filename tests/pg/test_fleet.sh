@@ -72,12 +72,12 @@ mkdir -m 0700 "$W/state"
 
 # host A and host B: the same database, separate files, as on two machines.
 # file.conf is a host still on the file store (for migrate).
-write_conf() { # write_conf FILE STORE
+write_conf() { # write_conf FILE STORE [TIMEOUT]
     cat >"$1" <<CONF
 store = $2
 pg_conninfo = host=$PG_SOCKET port=$PG_PORT dbname=tf_fleet user=tf_fleet
 pg_password_file = $W/pg.password
-pg_timeout_seconds = $TIMEOUT
+pg_timeout_seconds = ${3:-$TIMEOUT}
 state_dir = $W/state
 scrypt_log2_n = 10
 max_failures = 100
@@ -88,11 +88,17 @@ CONF
 write_conf "$W/hostA.conf" postgresql
 write_conf "$W/hostB.conf" postgresql
 write_conf "$W/file.conf" file
+# For the rounds of simultaneous logins: sixteen logins queue on one row
+# lock, and on a loaded 2-core machine (the sanitizer build) the last can
+# wait longer than 2 s: a correct PAM_AUTHINFO_UNAVAIL, but not what those
+# rounds are about.
+write_conf "$W/hostA_busy.conf" postgresql 30
+write_conf "$W/hostB_busy.conf" postgresql 30
 
 mkdir "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"
 # (libpam lower-cases service names.)
-for host in hostA hostB; do
+for host in hostA hostB hostA_busy hostB_busy; do
     service=$(echo "$host" | tr A-Z a-z)
     echo "auth required $MODULE config=$W/$host.conf" >"$W/services/$service"
     echo "auth required $MODULE config=$W/$host.conf max_failures=5" >"$W/services/${service}_lock"
@@ -116,6 +122,13 @@ echo "# PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') up in $(($
 # ---- schema ----
 
 expect_eq "a login before db-init is refused as unavailable" $UNAVAIL "$(login hosta daemon 12345678)"
+# A schema someone else made first is not taken over: its owner could
+# drop or replace the tables.
+pg_psql tf_fleet -c "CREATE ROLE tf_other" -c "CREATE SCHEMA twofactor AUTHORIZATION tf_other" >/dev/null
+! admin db-init 2>"$W/err" && grep -q "a schema named twofactor already exists, owned by role tf_other" "$W/err" \
+    && ok "db-init refuses a twofactor schema owned by another role" \
+    || not_ok "db-init refuses a twofactor schema owned by another role" "$(cat "$W/err")"
+pg_psql tf_fleet -c "DROP SCHEMA twofactor" -c "DROP ROLE tf_other" >/dev/null
 admin db-init 2>"$W/err" && grep -q "created the twofactor schema at version 1" "$W/err" \
     && ok "db-init creates the schema" || not_ok "db-init creates the schema" "$(cat "$W/err")"
 admin db-init 2>"$W/err" && grep -q "already exists" "$W/err" \
@@ -206,7 +219,7 @@ nth_result() { grep '^result ' "$1" | sed -n "${2}p" | cut -d' ' -f2; }
 
 services=()
 for ((i = 0; i < PARALLEL; i++)); do
-    if ((i % 2 == 0)); then services+=(hosta); else services+=(hostb); fi
+    if ((i % 2 == 0)); then services+=(hosta_busy); else services+=(hostb_busy); fi
 done
 start_drivers bin "${services[@]}"
 bad_rounds=""
