@@ -6,6 +6,8 @@ namespace twofactor::pam {
 
 namespace {
 
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 bool all_digits(std::string_view s)
 {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -19,8 +21,12 @@ SplitAnswer split_at(std::string_view answer, std::size_t code_length)
 
 } // namespace
 
-SplitAnswer split_forward_pass(std::string_view answer, const CodeShapes& shapes)
+SplitAnswer split_forward_pass(std::string_view whole, const CodeShapes& shapes)
 {
+    // Blanks typed after the code belong to the code, which ignores them.
+    std::string_view answer = whole;
+    while (!answer.empty() && is_blank(answer.back()))
+        answer.remove_suffix(1);
     if (shapes.totp_digits && *shapes.totp_digits > 0 && answer.size() >= *shapes.totp_digits) {
         const std::size_t digits = *shapes.totp_digits;
         if (all_digits(answer.substr(answer.size() - digits)))
@@ -28,7 +34,7 @@ SplitAnswer split_forward_pass(std::string_view answer, const CodeShapes& shapes
     }
     if (shapes.backup_length && *shapes.backup_length > 0 && answer.size() >= *shapes.backup_length)
         return split_at(answer, *shapes.backup_length);
-    return SplitAnswer{to_secure(answer), SecureChars{}};
+    return SplitAnswer{to_secure(whole), SecureChars{}};
 }
 
 } // namespace twofactor::pam

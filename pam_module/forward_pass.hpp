@@ -23,12 +23,14 @@ struct SplitAnswer {
     SecureChars code;
 };
 
-// The rule (also in the man page):
+// The rule (also in the man page), after blanks (space, tab, CR, LF) at the
+// end of the answer are set aside, as a code typed alone ignores them:
 //  1. If a TOTP code is possible and the answer ends in `totp_digits` ASCII
 //     digits, those digits are the code.
 //  2. Otherwise, if a backup code is possible and the answer is long enough,
 //     its last `backup_length` characters are the code.
-//  3. Otherwise the code is empty (a wrong code) and the answer is the password.
+//  3. Otherwise the code is empty (a wrong code) and the whole answer, blanks
+//     included, is the password.
 // Everything before the code is the password, byte for byte: no trimming,
 // since a password may begin or end with spaces. TOTP comes first because it
 // is the everyday case; the price is that a backup code whose last

@@ -77,6 +77,15 @@ void password_is_handed_on_even_when_the_code_is_wrong(void** state)
     assert_true(r.env_value("PAM_AUTHTOK") == std::string(kPassword));
 }
 
+void blanks_after_the_code_are_ignored(void** state)
+{
+    // As for a code typed alone; blanks inside the password stay in it.
+    dir_of(state).enroll_totp("alice", kT0 - 3600);
+    const LoginResult r = login_with("alice", kPassword + totp_code(kT0) + " \t", "twofactor_forward_items");
+    assert_pam(r.rc, PAM_SUCCESS);
+    assert_true(r.env_value("PAM_AUTHTOK") == std::string(kPassword));
+}
+
 void password_ending_in_digits(void** state)
 {
     dir_of(state).enroll_totp("alice", kT0 - 3600);
@@ -136,6 +145,7 @@ int main()
         cmocka_unit_test_setup_teardown(wrong_code_fails_here, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(the_next_module_receives_the_password, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(password_is_handed_on_even_when_the_code_is_wrong, setup_state, teardown_state),
+        cmocka_unit_test_setup_teardown(blanks_after_the_code_are_ignored, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(password_ending_in_digits, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(backup_code_after_the_password, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(codes_only_user, setup_state, teardown_state),
