@@ -45,7 +45,9 @@ struct BackupCodeSet {
     unsigned length = 8; // characters per code
     ScryptParams params;
     std::array<unsigned char, kSaltLength> salt{};
-    std::vector<CodeSlot> slots;
+    // Wiped when freed, as the file they were read from: with the salt, a
+    // hash lets an attacker search the code space offline.
+    std::vector<CodeSlot, WipingAllocator<CodeSlot>> slots;
 
     std::size_t remaining() const;
     bool operator==(const BackupCodeSet& o) const

@@ -7,10 +7,14 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "cmocka_cxx.hpp"
 
 using namespace twofactor;
+
+// The hashes of a set are wiped when their buffer is freed.
+static_assert(std::is_same_v<decltype(BackupCodeSet::slots)::allocator_type, WipingAllocator<CodeSlot>>);
 
 namespace {
 
