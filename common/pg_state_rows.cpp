@@ -4,6 +4,7 @@
 #include "errors.hpp"
 
 #include <climits>
+#include <unordered_map>
 
 namespace twofactor {
 
@@ -15,19 +16,30 @@ constexpr std::size_t kMaxTextInput = 256 / 3;
 
 // One row per code of the current set (one row if there is none). The totp
 // columns repeat on every row; PgResult wipes them all.
+#define TWOFACTOR_STATE_COLUMNS                                                                                        \
+    "SELECT u.user_id, u.failures, u.locked_until,"                                                                    \
+    " t.algorithm, t.digits, t.period, t.secret_base32, t.enrolled_at, t.last_step,"                                   \
+    " l.at, l.method, l.service, l.rhost, l.tty,"                                                                      \
+    " s.set_id, s.issued_at, s.code_length, s.scrypt_log2_n, s.scrypt_r, s.scrypt_p, encode(s.salt, 'hex'),"           \
+    " s.code_count,"                                                                                                   \
+    " c.slot, encode(c.hash, 'hex'), c.used_at, c.service, c.rhost, c.tty"
+#define TWOFACTOR_STATE_TABLES                                                                                         \
+    " FROM twofactor.users u"                                                                                          \
+    " LEFT JOIN twofactor.totp_secrets t ON t.user_id = u.user_id"                                                     \
+    " LEFT JOIN twofactor.last_logins l ON l.user_id = u.user_id"                                                      \
+    " LEFT JOIN twofactor.code_sets s ON s.user_id = u.user_id"                                                        \
+    " LEFT JOIN twofactor.codes c ON c.set_id = s.set_id"
+
 constexpr const char* kSelectState
-    = "SELECT u.user_id, u.failures, u.locked_until,"
-      " t.algorithm, t.digits, t.period, t.secret_base32, t.enrolled_at, t.last_step,"
-      " l.at, l.method, l.service, l.rhost, l.tty,"
-      " s.set_id, s.issued_at, s.code_length, s.scrypt_log2_n, s.scrypt_r, s.scrypt_p, encode(s.salt, 'hex'),"
-      " s.code_count,"
-      " c.slot, encode(c.hash, 'hex'), c.used_at, c.service, c.rhost, c.tty"
-      " FROM twofactor.users u"
-      " LEFT JOIN twofactor.totp_secrets t ON t.user_id = u.user_id"
-      " LEFT JOIN twofactor.last_logins l ON l.user_id = u.user_id"
-      " LEFT JOIN twofactor.code_sets s ON s.user_id = u.user_id"
-      " LEFT JOIN twofactor.codes c ON c.set_id = s.set_id"
-      " WHERE u.name = $1 ORDER BY c.slot";
+    = TWOFACTOR_STATE_COLUMNS TWOFACTOR_STATE_TABLES " WHERE u.name = $1 ORDER BY c.slot";
+
+// Many users in one statement: the same columns and then the name; the rows
+// of one user are consecutive.
+constexpr const char* kSelectStates = TWOFACTOR_STATE_COLUMNS
+    ", u.name" TWOFACTOR_STATE_TABLES " WHERE u.name = ANY ($1::text[]) ORDER BY u.user_id, c.slot";
+
+#undef TWOFACTOR_STATE_COLUMNS
+#undef TWOFACTOR_STATE_TABLES
 
 enum Column {
     user_id,
@@ -58,27 +70,36 @@ enum Column {
     code_service,
     code_rhost,
     code_tty,
+    name_of_user, // kSelectStates only
 };
 
+// Rows [first, first + count) of a result: one user's.
 class RowReader {
 public:
-    RowReader(const PgResult& result, const std::string& user) : r_(result), user_(user) {}
+    RowReader(const PgResult& result, int first, int count, const std::string& user)
+        : r_(result),
+          first_(first),
+          count_(count),
+          user_(user)
+    {
+    }
 
     [[noreturn]] void corrupt(const std::string& what) const
     {
         throw StoreError(StoreErrc::corrupt, "PostgreSQL: stored state of " + user_ + " is invalid: " + what);
     }
 
+    int rows() const { return count_; }
     std::int64_t integer(int row, Column c, std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX) const
     {
-        return r_.integer(row, c, min, max);
+        return r_.integer(first_ + row, c, min, max);
     }
     unsigned small(int row, Column c, unsigned min, unsigned max) const
     {
-        return static_cast<unsigned>(r_.integer(row, c, min, max));
+        return static_cast<unsigned>(r_.integer(first_ + row, c, min, max));
     }
-    bool null(int row, Column c) const { return r_.is_null(row, c); }
-    std::string_view text(int row, Column c) const { return r_.text(row, c); }
+    bool null(int row, Column c) const { return r_.is_null(first_ + row, c); }
+    std::string_view text(int row, Column c) const { return r_.text(first_ + row, c); }
     std::string field(int row, Column c) const { return decode_pg_text(text(row, c)); }
 
     TotpState totp() const
@@ -126,9 +147,9 @@ public:
         if (!from_hex(text(0, set_salt), set.salt.data(), set.salt.size()))
             corrupt("salt");
         const unsigned count = small(0, set_count, 1, kMaxBackupCodes);
-        if (static_cast<unsigned>(r_.rows()) != count)
-            corrupt("the set has " + std::to_string(count) + " codes, the codes table " + std::to_string(r_.rows()));
-        for (int i = 0; i < r_.rows(); ++i) {
+        if (static_cast<unsigned>(count_) != count)
+            corrupt("the set has " + std::to_string(count) + " codes, the codes table " + std::to_string(count_));
+        for (int i = 0; i < count_; ++i) {
             if (null(i, code_slot) || integer(i, code_slot) != i)
                 corrupt("code slots are not 0.." + std::to_string(count - 1));
             CodeSlot slot;
@@ -144,6 +165,8 @@ public:
 
 private:
     const PgResult& r_;
+    int first_;
+    int count_;
     const std::string& user_;
 };
 
@@ -202,12 +225,11 @@ std::string decode_pg_text(std::string_view text)
     return out;
 }
 
-std::optional<StoredState> read_pg_state(PgConnection& connection, const std::string& user, Deadline deadline)
+namespace {
+
+StoredState parse_state(const PgResult& r, int first, int count, const std::string& user)
 {
-    const PgResult r = connection.exec(kSelectState, PgParams{}.add(user), deadline);
-    if (r.rows() == 0)
-        return std::nullopt;
-    const RowReader row(r, user);
+    const RowReader row(r, first, count, user);
     StoredState out;
     UserState& st = out.state;
     st.user = user;
@@ -220,7 +242,7 @@ std::optional<StoredState> read_pg_state(PgConnection& connection, const std::st
     if (!row.null(0, set_id)) {
         out.set_id = row.integer(0, set_id, 1);
         st.codes = row.codes();
-    } else if (r.rows() != 1) {
+    } else if (row.rows() != 1) {
         row.corrupt("more than one row without a code set");
     }
     // The same limits as a state file (secret length, ranges, field sizes):
@@ -229,6 +251,58 @@ std::optional<StoredState> read_pg_state(PgConnection& connection, const std::st
         parse_user_state(view(serialize_user_state(st)));
     } catch (const StateFormatError& e) {
         row.corrupt(e.what());
+    }
+    return out;
+}
+
+} // namespace
+
+std::optional<StoredState> read_pg_state(PgConnection& connection, const std::string& user, Deadline deadline)
+{
+    const PgResult r = connection.exec(kSelectState, PgParams{}.add(user), deadline);
+    if (r.rows() == 0)
+        return std::nullopt;
+    return parse_state(r, 0, r.rows(), user);
+}
+
+std::vector<LoadedState> read_pg_states(PgConnection& connection, const std::vector<std::string>& users,
+                                        Deadline deadline)
+{
+    // A text[] literal; every element quoted, '"' and '\\' escaped.
+    std::string names = "{";
+    for (const std::string& user : users) {
+        if (names.size() > 1)
+            names += ',';
+        names += '"';
+        for (const char c : user) {
+            if (c == '"' || c == '\\')
+                names += '\\';
+            names += c;
+        }
+        names += '"';
+    }
+    names += '}';
+    const PgResult r = connection.exec(kSelectStates, PgParams{}.add(names), deadline);
+
+    std::unordered_multimap<std::string_view, std::size_t> wanted; // a name may be asked for twice
+    for (std::size_t i = 0; i < users.size(); ++i)
+        wanted.emplace(users[i], i);
+    std::vector<LoadedState> out(users.size());
+    for (int first = 0; first < r.rows();) {
+        const std::string_view id = r.text(first, user_id);
+        int end = first + 1;
+        while (end < r.rows() && r.text(end, user_id) == id)
+            ++end;
+        const auto [from, to] = wanted.equal_range(r.text(first, name_of_user));
+        for (auto it = from; it != to; ++it) {
+            const std::size_t i = it->second;
+            try {
+                out[i].state = parse_state(r, first, end - first, users[i]).state;
+            } catch (const StoreError& e) {
+                out[i].error = e.what();
+            }
+        }
+        first = end;
     }
     return out;
 }

@@ -5,12 +5,14 @@
 #pragma once
 
 #include "pg_connection.hpp"
+#include "state_store.hpp"
 #include "user_state.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace twofactor {
 
@@ -22,6 +24,12 @@ struct StoredState {
 // The user's state in one statement (one snapshot), or nullopt if the user
 // has no row.
 std::optional<StoredState> read_pg_state(PgConnection& connection, const std::string& user, Deadline deadline);
+
+// The states of many users in one statement (one snapshot), in the order
+// asked; a user without a row has neither state nor error, one whose rows
+// are invalid has the error. Throws StoreError if the statement fails.
+std::vector<LoadedState> read_pg_states(PgConnection& connection, const std::vector<std::string>& users,
+                                        Deadline deadline);
 
 // Service, remote host and tty come from PAM and may be any bytes: stored as
 // printable ASCII with '%', space and every other byte written %XX; at most

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <iterator>
 
 namespace twofactor {
 
@@ -283,6 +284,32 @@ std::optional<UserState> PgStateStore::load(const std::string& user)
     if (!stored)
         return std::nullopt;
     return std::move(stored->state);
+}
+
+std::vector<LoadedState> PgStateStore::load_many(const std::vector<std::string>& users)
+{
+    for (const std::string& user : users)
+        require_valid_user_name(user);
+    // A statement per batch, not per user: `list` over a fleet is one round
+    // trip per 500 users. Each batch has the timeout a login has.
+    constexpr std::size_t kBatch = 500;
+    std::vector<LoadedState> out;
+    out.reserve(users.size());
+    for (std::size_t start = 0; start < users.size(); start += kBatch) {
+        const std::vector<std::string> batch(users.begin() + static_cast<std::ptrdiff_t>(start),
+                                             users.begin()
+                                                 + static_cast<std::ptrdiff_t>(std::min(users.size(), start + kBatch)));
+        std::vector<LoadedState> read;
+        try {
+            const Deadline deadline = connection_->deadline();
+            ready(deadline);
+            read = read_pg_states(*connection_, batch, deadline);
+        } catch (const StoreError& e) {
+            read.assign(batch.size(), LoadedState{std::nullopt, e.what()});
+        }
+        std::move(read.begin(), read.end(), std::back_inserter(out));
+    }
+    return out;
 }
 
 bool PgStateStore::update(const std::string& user, const Change& change)

@@ -25,6 +25,8 @@ public:
     ~PgStateStore() override;
 
     std::optional<UserState> load(const std::string& user) override;
+    // 500 users per statement; a batch that fails gives each of its users the error.
+    std::vector<LoadedState> load_many(const std::vector<std::string>& users) override;
     bool update(const std::string& user, const Change& change) override;
     std::vector<std::string> users() override;
     void idle() noexcept override; // closes the connection

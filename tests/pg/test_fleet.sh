@@ -446,6 +446,39 @@ CONF=file admin migrate --from file --to postgresql --force >"$W/out" 2>"$W/err"
 expect_eq "... yet code 5, spent in the target, stays spent; code 6 works once" "7 0 7" \
     "$(login hostb man "${man_codes[4]}") $(login hostb man "${man_codes[5]}") $(login hosta man "${man_codes[5]}")"
 
+# ---- list over many users: one statement per 500 users ----
+
+# 1,200 users made in SQL (TOTP only, enrolled_at 1700000000 + N), so that
+# list reads them in three batches; then one user's code set damaged (a code
+# row gone): that user is an error, every other user is listed.
+pg_psql tf_fleet \
+    -c "INSERT INTO twofactor.users (name) SELECT 'bulk' || lpad(g::text, 4, '0') FROM generate_series(1, 1200) g" \
+    -c "INSERT INTO twofactor.totp_secrets (user_id, algorithm, digits, period, secret_base32, enrolled_at)
+        SELECT user_id, 'sha1', 6, 30, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1700000000 + substr(name, 5)::int
+        FROM twofactor.users WHERE name LIKE 'bulk%'" >/dev/null
+check_bulk() { # check_bulk FILE: "USERS BULK_OK ERRORS" of a list --json
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+bulk = [u for u in d["users"] if u["user"].startswith("bulk")]
+good = sum(1 for u in bulk if u.get("totp") and u["totp"]["enrolled_at"] == 1700000000 + int(u["user"][4:]))
+print(len(d["users"]), good, " ".join(e["user"] for e in d["errors"]) or "-")' "$1"
+}
+listed=$(admin list --json | json 'len(d["users"])')
+admin list --json >"$W/bulk.json" && ok "list over $listed users exits 0" || not_ok "list over $listed users exits 0"
+expect_eq "... every bulk user listed once, with its own state" "$listed 1200 -" "$(check_bulk "$W/bulk.json")"
+admin list bulk0500 bulk0501 bulk0500 --json >"$W/named.json"
+expect_eq "list of named users, one of them twice: each answered" "bulk0500 bulk0501 bulk0500 1700000500" \
+    "$(json '" ".join(u["user"] for u in d["users"]) + " " + str(d["users"][0]["totp"]["enrolled_at"])' <"$W/named.json")"
+pg_psql tf_fleet -c "DELETE FROM twofactor.codes WHERE slot = 0 AND set_id =
+    (SELECT s.set_id FROM twofactor.code_sets s JOIN twofactor.users u USING (user_id) WHERE u.name = 'man')" >/dev/null
+set +e
+admin list --json >"$W/bulk.json" 2>"$W/err"
+rc=$?
+set -e
+expect_eq "a damaged user: exit 1, that user in errors, everyone else listed" "1 $((listed - 1)) 1200 man" \
+    "$rc $(check_bulk "$W/bulk.json")"
+
 # Sanitizer builds: what the module reported in the login processes.
 if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$W/driver.err" 2>/dev/null; then
     not_ok "sanitizers are quiet in the login processes" "$(grep -m 5 -E 'Sanitizer|runtime error' "$W/driver.err")"
