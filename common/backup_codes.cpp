@@ -54,10 +54,9 @@ IssuedCodes generate_backup_codes(unsigned count, unsigned length, const ScryptP
 
 std::optional<SecureChars> normalize_backup_code(std::string_view typed, unsigned length)
 {
-    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!typed.empty() && is_space(typed.front()))
+    while (!typed.empty() && is_code_blank(typed.front()))
         typed.remove_prefix(1);
-    while (!typed.empty() && is_space(typed.back()))
+    while (!typed.empty() && is_code_blank(typed.back()))
         typed.remove_suffix(1);
     if (typed.size() != length)
         return std::nullopt;

@@ -66,6 +66,9 @@ struct IssuedCodes {
 // kBackupCodeAlphabet, each character uniform (rejection sampling).
 IssuedCodes generate_backup_codes(unsigned count, unsigned length, const ScryptParams& params, std::int64_t now);
 
+// The blanks a typed code may carry around it (not inside), ignored.
+inline bool is_code_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 // Trims surrounding whitespace and upper-cases. nullopt if what remains is
 // not `length` characters of the alphabet.
 std::optional<SecureChars> normalize_backup_code(std::string_view typed, unsigned length);

@@ -32,10 +32,9 @@ VerifyPolicy VerifyPolicy::from(const Config& config)
 
 std::string_view trim_code(std::string_view typed)
 {
-    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!typed.empty() && is_space(typed.front()))
+    while (!typed.empty() && is_code_blank(typed.front()))
         typed.remove_prefix(1);
-    while (!typed.empty() && is_space(typed.back()))
+    while (!typed.empty() && is_code_blank(typed.back()))
         typed.remove_suffix(1);
     return typed;
 }

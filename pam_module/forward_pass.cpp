@@ -1,12 +1,12 @@
 #include "forward_pass.hpp"
 
+#include "backup_codes.hpp"
+
 #include <algorithm>
 
 namespace twofactor::pam {
 
 namespace {
-
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool all_digits(std::string_view s)
 {
@@ -25,7 +25,7 @@ SplitAnswer split_forward_pass(std::string_view whole, const CodeShapes& shapes)
 {
     // Blanks typed after the code belong to the code, which ignores them.
     std::string_view answer = whole;
-    while (!answer.empty() && is_blank(answer.back()))
+    while (!answer.empty() && is_code_blank(answer.back()))
         answer.remove_suffix(1);
     if (shapes.totp_digits && *shapes.totp_digits > 0 && answer.size() >= *shapes.totp_digits) {
         const std::size_t digits = *shapes.totp_digits;
