@@ -12,8 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v oathtool >/dev/null || { echo "oathtool is required (apt-get install oathtool)"; exit 1; }
 VERSION=${2:-}
-PASSED=0
-FAILED=0
+# shellcheck source=../tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 
 W=$(mktemp -d /tmp/twofactor-admin-test.XXXXXX)
 chmod 0711 "$W" # so the non-root tests can reach their own files below it
@@ -27,19 +27,6 @@ CONF=$W/twofactor.conf
 # code paths are the same as at the default cost.
 printf 'scrypt_log2_n = 10\nmax_failures = 5\n' >"$CONF"
 ADMIN=("$BIN" --config "$CONF" --state-dir "$STATE")
-
-ok() {
-    PASSED=$((PASSED + 1))
-    echo "ok - $1"
-}
-
-not_ok() {
-    FAILED=$((FAILED + 1))
-    echo "not ok - $1"
-    if [ -n "${2:-}" ]; then
-        printf '%s\n' "$2" | sed 's/^/#   /'
-    fi
-}
 
 # check NAME COMMAND...: passes if COMMAND succeeds.
 check() {
@@ -117,8 +104,3 @@ expect_unchanged() {
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(open('$W/out')); $1"; }
 
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
-
-summary() {
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ]
-}

@@ -44,15 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() {
-    FAILED=$((FAILED + 1))
-    echo "not ok - $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
-    return 0
-}
+# shellcheck source=../tap.sh
+. "$here/../tap.sh"
 # expect_eq NAME WANT GOT
 expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
@@ -485,5 +478,4 @@ if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$W/driver.err" 2>/
 fi
 
 echo "# total $(($(now_ms) - started)) ms"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+summary

@@ -26,16 +26,10 @@ trap 'rm -rf "$W"' EXIT
 MEMCHECK_ERROR=99
 vg() { valgrind -q --error-exitcode=$MEMCHECK_ERROR --track-origins=yes --log-file="$W/vg.%p.log" "$@"; }
 
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() {
-    FAILED=$((FAILED + 1))
-    echo "not ok - $1"
-    cat "$W"/vg.*.log 2>/dev/null | sed 's/^/#   /' | head -40
-    return 0
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 rm_logs() { rm -f "$W"/vg.*.log; }
+vg_logs() { cat "$W"/vg.*.log 2>/dev/null | head -40; } # what memcheck reported, if anything
 # check NAME WANT_RC COMMAND...: the command under memcheck exits WANT_RC.
 check() {
     local name=$1 want=$2 rc=0
@@ -45,7 +39,7 @@ check() {
     if [ "$rc" = "$want" ]; then ok "$name"; else
         echo "#   exit $rc, expected $want$([ "$rc" = $MEMCHECK_ERROR ] && echo ' (memcheck errors)')"
         sed 's/^/#   stderr: /' "$W/err" | head -5
-        not_ok "$name"
+        not_ok "$name" "$(vg_logs)"
     fi
 }
 
@@ -88,11 +82,10 @@ if [ "$rc" = 0 ] && [ "$results" = "0 7 7 0 " ]; then
     ok "logins through the module: backup code, reuse, wrong code, TOTP code"
 else
     echo "#   exit $rc, results '$results', expected '0 7 7 0 '"
-    not_ok "logins through the module: backup code, reuse, wrong code, TOTP code"
+    not_ok "logins through the module: backup code, reuse, wrong code, TOTP code" "$(vg_logs)"
 fi
 
 check "admin revoke --codes" 0 admin revoke "$USER_NAME" --codes
 check "admin unlock" 0 admin unlock "$USER_NAME"
 
-echo "# memcheck: $PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+summary
