@@ -1,6 +1,6 @@
 // The otpauth:// URI that authenticator apps import (Google's "Key Uri
-// Format", SPEC §3). It carries the secret, so it is built in a wiping buffer
-// and only ever goes to standard output.
+// Format"; twofactor-admin(8), docs/json.md). It carries the secret, so it
+// is built in a wiping buffer and only ever goes to standard output.
 #pragma once
 
 #include "secure_memory.hpp"

@@ -10,9 +10,9 @@
 // other load) touches every module alike.
 //
 //   LD_PRELOAD=libpam_wrapper.so:build-bench/bench/libbench_preload.so
-//   PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=DIR pam_bench [options] --case SPEC ...
+//   PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=DIR pam_bench [options] --case CASE ...
 //
-// See bench/README.md for the options and bench_case.hpp for SPEC.
+// See bench/README.md for the options and bench_case.hpp for the form of CASE.
 #include "bench_case.hpp"
 #include "state_store.hpp"
 

@@ -239,7 +239,7 @@ Ratios are ours ÷ peer: above 1 we are slower.
   (medians of $PT_RUNS runs each).
 * **A wrong code is recorded; the peers record nothing.** pam_oath and
   google-authenticator (without \`RATE_LIMIT\`) write nothing on a failure.
-  Ours counts it toward the lockout (SPEC §5), durably, under the user's
+  Ours counts it toward the lockout (pam_twofactor(8)), durably, under the user's
   lock: lock file, the state read again, temp file, write, rename, two
   fsyncs. That is $(syscalls ours-wrong) system calls per login above pam_permit's, against
   $(syscalls pam_oath-wrong) for pam_oath (section 2c).
@@ -277,7 +277,7 @@ answers for them with a real lookup of an existing account (\`root\`), so
 that ours, which looks up every login name, pays what a login of a real
 account costs, not NSS's slower path for unknown names (bench/README.md).
 
-\`pam_bench\` is a C++ program, as the issue asks, and links liboath (to
+\`pam_bench\` is a C++ program and links liboath (to
 compute codes) and, through the preload, libcrypto: those libraries and
 libstdc++ are already mapped in it, so its tables leave out what loading
 them costs a fresh process. sshd, login and su are C programs; the

@@ -36,8 +36,8 @@ struct Config {
     TotpParams totp;
     std::string issuer; // empty: the host name
 
-    // Where state lives (SPEC §4; issue 9): the embedded file store or a
-    // PostgreSQL database shared by a fleet of hosts.
+    // Where state lives (docs/store.md): the embedded file store or a
+    // PostgreSQL database shared by a fleet of hosts (docs/fleet.md).
     enum class Store { file, postgresql } store = Store::file;
     std::string pg_conninfo;      // libpq connection string, without a password
     std::string pg_password_file; // root-only file holding the password

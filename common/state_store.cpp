@@ -49,8 +49,9 @@ std::string lock_name(const std::string& user) { return "." + user + ".lock"; }
 std::string temp_name(const std::string& user) { return "." + user + ".tmp"; }
 
 // Opens the state directory and checks it: a real directory (not a
-// symlink), owned by us, with no group or other permissions (SPEC §4: 0700;
-// a readable directory would tell every local user who is enrolled).
+// symlink), owned by us, with no group or other permissions (0700,
+// docs/store.md: a readable directory would tell every local user who is
+// enrolled).
 UniqueFd open_directory(const std::string& path)
 {
     if (last_component_not_a_name(path)) // config strips a trailing slash

@@ -1,7 +1,8 @@
 // The one place that decides a login: given a user's state, what they typed
 // and the time, accept a TOTP code or a backup code, refuse replays, count
-// failures and lock out (SPEC §3, §5). decide() is pure; Verifier wraps it in
-// the store's read-modify-write and runs the KDF before taking the lock.
+// failures and lock out (pam_twofactor(8); docs/design.md, "Lockout").
+// decide() is pure; Verifier wraps it in the store's read-modify-write and
+// runs the KDF before taking the lock (docs/store.md).
 #pragma once
 
 #include "backup_codes.hpp"

@@ -1,10 +1,11 @@
 // libFuzzer target: the verifier's handling of typed codes. A fixed enrolled
 // user (TOTP + 10 backup codes, scrypt log2_n=10) goes through a sequence of
 // attempts taken from the input; after each one decide()'s verdict and the
-// changed state must equal what an independent reference model of SPEC §2,
-// §3 and §5 expects. In particular nothing is accepted that is not an unused
-// issued code or a not-yet-used TOTP step inside the window, and a consumed
-// code or step never comes back.
+// changed state must equal what an independent reference model of the
+// documented rules expects (pam_twofactor(8): what is accepted, replays,
+// LOCKOUT; docs/design.md, "Lockout"). In particular nothing is accepted
+// that is not an unused issued code or a not-yet-used TOTP step inside the
+// window, and a consumed code or step never comes back.
 //
 // Input: records separated by NUL bytes (a PAM answer cannot hold NUL), at
 // most kMaxRecords. A record whose first byte is 0x01..0x05 is an operation,
@@ -91,8 +92,8 @@ const SecureBytes& derive_cached(const BackupCodeSet& set, const SecureChars& no
     return it->second;
 }
 
-// The reference model: what SPEC says should happen, written without the
-// core's helpers (no trim_code, no normalize_backup_code, no match).
+// The reference model: what those documents say should happen, written
+// without the core's helpers (no trim_code, no normalize_backup_code, no match).
 struct Model {
     std::array<bool, kCodes> used{};
     std::optional<std::uint64_t> last_step;

@@ -1,7 +1,8 @@
-// The body of pam_sm_authenticate (SPEC §6): read the options, get the user,
-// check the state, ask for the code, let the core's Verifier decide, and map
-// its verdict to a PAM return code, a message and one log line. It may throw;
-// pam_entry.cpp, its only caller, turns any exception into a PAM error.
+// The body of pam_sm_authenticate (docs/module.md): read the options, get
+// the user, check the state, ask for the code, let the core's Verifier
+// decide, and map its verdict to a PAM return code, a message and one log
+// line. It may throw; pam_entry.cpp, its only caller, turns any exception
+// into a PAM error.
 #pragma once
 
 #include <security/pam_modules.h>

@@ -1,6 +1,6 @@
 // What the module tells the user, in one place: the lockout notice and the
-// remaining-codes messages after a backup-code login (SPEC §2, §5). Plain
-// sentences; the tests assert them word for word.
+// remaining-codes messages after a backup-code login (pam_twofactor(8)).
+// Plain sentences; the tests assert them word for word.
 #pragma once
 
 #include <cstddef>

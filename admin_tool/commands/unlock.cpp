@@ -1,5 +1,6 @@
-// unlock USER: ends a lockout and clears the failure count (SPEC §5), for
-// the admin who has checked that the failures were the user's own.
+// unlock USER: ends a lockout and clears the failure count (docs/design.md,
+// "Lockout"), for the admin who has checked that the failures were the
+// user's own.
 #include "commands.hpp"
 
 #include "../output.hpp"

@@ -69,7 +69,8 @@ private:
         if (r.method == Method::totp) {
             out << "TOTP code accepted.\n";
         } else {
-            // The wording a user sees after a backup-code login (SPEC §2).
+            // The count a user is told after a backup-code login
+            // (pam_twofactor(8)), in the administrator's words.
             out << "Backup code accepted; " << static_cast<std::uint64_t>(r.codes_remaining) << " of "
                 << static_cast<std::uint64_t>(r.codes_total) << " backup codes remain.\n";
             if (r.codes_remaining == 0)

@@ -50,7 +50,7 @@ echo "# enroll"
 expect "enroll unknown user" 3 -- enroll "$NOBODY_USER" --no-confirm --qr=none
 expect "enroll --no-confirm" 0 -- enroll daemon --no-confirm --qr=none
 SECRET=$(uri_secret)
-check "URI has the SPEC §3 form" grep -Eqx "otpauth://totp/[A-Za-z0-9._~%-]+:daemon\?secret=[A-Z2-7]{32}&issuer=[A-Za-z0-9._~%-]+&algorithm=SHA1&digits=6&period=30" "$W/out"
+check "URI has the otpauth form of twofactor-admin(8)" grep -Eqx "otpauth://totp/[A-Za-z0-9._~%-]+:daemon\?secret=[A-Z2-7]{32}&issuer=[A-Za-z0-9._~%-]+&algorithm=SHA1&digits=6&period=30" "$W/out"
 check "secret only on stdout" bash -c "! grep -qF '$SECRET' '$W/err'"
 check "the stored secret is the printed one" grep -qx "totp sha1 6 30 $SECRET [0-9]*" "$STATE/daemon"
 HOST=$(hostname)

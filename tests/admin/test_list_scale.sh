@@ -1,5 +1,5 @@
 #!/bin/bash
-# `list` over 10,000 users (SPEC §7, issue 4: target under 2 s). Prints the
+# `list` over 10,000 users (docs/cli.md, "Scale": under 2 s). Prints the
 # measured times; fails if the table takes longer than TWOFACTOR_LIST_LIMIT
 # seconds (default 2; "none" only reports). TWOFACTOR_LIST_USERS: how many.
 HERE=$(cd "$(dirname "$0")" && pwd)

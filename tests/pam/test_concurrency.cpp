@@ -1,5 +1,5 @@
 // One backup code, sixteen simultaneous logins, fifty rounds: exactly one
-// login per round succeeds (SPEC §4: one code can never be accepted twice,
+// login per round succeeds (docs/store.md: one code is never accepted twice,
 // even by simultaneous logins). Each login slot is its own process with its
 // own libpam and its own PAM handle per transaction (pam_login_driver);
 // each round, all sixteen get the code at the same moment. Debian 12's

@@ -1,7 +1,7 @@
-// Configuration errors (SPEC §6, STYLE rule 2): an unknown option, a
-// malformed or out-of-range value, a missing or unreadable config file all
-// give PAM_SERVICE_ERR with the reason logged, before anything is asked.
-// Module arguments override the file.
+// Configuration errors (twofactor.conf(5), docs/style.md rule 2): an unknown
+// option, a malformed or out-of-range value, a missing or unreadable config
+// file all give PAM_SERVICE_ERR with the reason logged, before anything is
+// asked. Module arguments override the file.
 #include "fixture.hpp"
 
 #include "cmocka_cxx.hpp"

@@ -1,7 +1,8 @@
-// A misbehaving conversation (SPEC §6): a failing conversation function, no
-// reply, a NULL string, an empty answer, a 4 KiB answer and embedded NULs
-// all end cleanly (PAM_CONV_ERR or PAM_AUTH_ERR), never in a crash or a
-// success. Run under ASan this also checks every reply is freed exactly once.
+// A misbehaving conversation (pam_twofactor(8), RETURN VALUES): a failing
+// conversation function, no reply, a NULL string, an empty answer, a 4 KiB
+// answer and embedded NULs all end cleanly (PAM_CONV_ERR or PAM_AUTH_ERR),
+// never in a crash or a success. Run under ASan this also checks every reply
+// is freed exactly once.
 #include "fixture.hpp"
 
 #include "cmocka_cxx.hpp"

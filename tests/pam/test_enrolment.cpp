@@ -1,7 +1,7 @@
-// Users without state (SPEC §6): without nullok they are prompted like
-// anyone else and then denied, so the prompts do not tell who is enrolled;
-// with nullok the module steps aside (PAM_IGNORE, no prompt), so the stack
-// decides; and nullok never lets an unreadable state through.
+// Users without state (pam_twofactor(8), nullok): without nullok they are
+// prompted like anyone else and then denied, so the prompts do not tell who is
+// enrolled; with nullok the module steps aside (PAM_IGNORE, no prompt), so the
+// stack decides; and nullok never lets an unreadable state through.
 #include "fixture.hpp"
 
 #include "cmocka_cxx.hpp"

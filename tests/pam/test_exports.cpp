@@ -1,7 +1,8 @@
-// The module's ABI (SPEC §6, STYLE rule 9): dlopen()ing the built
-// pam_twofactor.so resolves every symbol at once (RTLD_NOW), finds the two
-// entry points, and its dynamic symbol table defines nothing else: not the
-// core, not the C++ helpers, not the statically linked template code.
+// The module's ABI (docs/module.md, "The C boundary and the exports"):
+// dlopen()ing the built pam_twofactor.so resolves every symbol at once
+// (RTLD_NOW), finds the two entry points, and its dynamic symbol table defines
+// nothing else: not the core, not the C++ helpers, not the statically linked
+// template code.
 #include "fixture.hpp"
 
 #include "cmocka_cxx.hpp"

@@ -1,7 +1,7 @@
-// forward_pass (SPEC §6): one prompt for password and code together; the
-// code is split off the end and checked, and the password is handed on as
-// PAM_AUTHTOK. The next module then checks that password without asking
-// again (pam_exec.so expose_authtok running check_authtok, the way pam_unix
+// forward_pass (pam_twofactor(8)): one prompt for password and code together;
+// the code is split off the end and checked, and the password is handed on as
+// PAM_AUTHTOK. The next module then checks that password without asking again
+// (pam_exec.so expose_authtok running check_authtok, the way pam_unix
 // try_first_pass works), and pam_get_items copies PAM_AUTHTOK into the PAM
 // environment so the test can read exactly what the next module got.
 #include "fixture.hpp"

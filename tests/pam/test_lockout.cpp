@@ -1,8 +1,8 @@
-// Rate limiting through the real module (SPEC §5): five wrong codes lock the
-// user out, even a correct code is then refused with PAM_MAXTRIES and the
-// time left, the lockout ends after lockout_seconds (clock moved with
-// libfaketime, no sleeping), and clearing it through the core (what
-// `twofactor-admin unlock` does) lets the user in at once.
+// Rate limiting through the real module (pam_twofactor(8), LOCKOUT): five
+// wrong codes lock the user out, even a correct code is then refused with
+// PAM_MAXTRIES and the time left, the lockout ends after lockout_seconds
+// (clock moved with libfaketime, no sleeping), and clearing it through the
+// core (what `twofactor-admin unlock` does) lets the user in at once.
 #include "fixture.hpp"
 
 #include "cmocka_cxx.hpp"

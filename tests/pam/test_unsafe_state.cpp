@@ -1,6 +1,7 @@
-// Unsafe or damaged state (SPEC §4): the module fails closed with
-// PAM_AUTHINFO_UNAVAIL and a clear log line, never crashes, never prompts
-// for a code it could not check, and leaves the file exactly as it was.
+// Unsafe or damaged state (docs/store.md, guarantee 2): the module fails
+// closed with PAM_AUTHINFO_UNAVAIL and a clear log line, never crashes, never
+// prompts for a code it could not check, and leaves the file exactly as it
+// was.
 #include "fixture.hpp"
 
 #include "cmocka_cxx.hpp"
@@ -194,7 +195,8 @@ void state_directory_writable_by_group(void** state)
         "accessible by group or others");
 }
 
-// SPEC §4: the directory is 0700; one anyone may list tells who is enrolled.
+// The directory is 0700 (docs/store.md): one anyone may list tells who is
+// enrolled.
 void state_directory_readable_by_others(void** state)
 {
     assert_fails_closed(

@@ -1,5 +1,5 @@
 # Checks in the sources that secrets are compared in constant time
-# (issue 7, item 6): no memcmp/strcmp/strncmp/strcasecmp/bcmp call in the
+# (docs/reliability.md, section 6): no memcmp/strcmp/strncmp/strcasecmp/bcmp call in the
 # files that handle codes, hashes and TOTP secrets, and CRYPTO_memcmp where
 # they are compared:
 #   crypto.cpp        ct_equal() is CRYPTO_memcmp

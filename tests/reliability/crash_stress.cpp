@@ -1,11 +1,11 @@
-// Crash safety under kill -9 (issue 7, item 4). Child processes consume
-// backup codes through Verifier::verify, several at a time on two dozen
-// users (so they also contend for the per-user locks), and are killed with
-// SIGKILL at random moments, at least 1,000 times. Each child appends to a
-// shared O_APPEND file an "S" record before an attempt and "A" (accepted) or
-// "R" (refused) after it, with a monotonic timestamp, and passes a unique
-// tty "cCHILDaATTEMPT" in the login context, which the store records with
-// the code it consumes. Afterwards:
+// Crash safety under kill -9 (docs/reliability.md, section 4). Child processes
+// consume backup codes through Verifier::verify, several at a time on two
+// dozen users (so they also contend for the per-user locks), and are killed
+// with SIGKILL at random moments, at least 1,000 times. Each child appends to
+// a shared O_APPEND file an "S" record before an attempt and "A" (accepted) or
+// "R" (refused) after it, with a monotonic timestamp, and passes a unique tty
+// "cCHILDaATTEMPT" in the login context, which the store records with the code
+// it consumes. Afterwards:
 //  * every state file parses;
 //  * every reported acceptance is recorded on disk, in the slot of the code
 //    it typed, under its own attempt id (reported is a subset of recorded),

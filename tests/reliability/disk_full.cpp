@@ -1,7 +1,7 @@
-// Disk full and read-only state directories (issue 7, item 5), at the core
-// level. Root only (exit 77 otherwise): it works in a private mount
-// namespace, so nothing it mounts is seen outside the process, and unmounts
-// everything in destructors as well.
+// Disk full and read-only state directories (docs/reliability.md, section 5),
+// at the core level. Root only (exit 77 otherwise): it works in a private
+// mount namespace, so nothing it mounts is seen outside the process, and
+// unmounts everything in destructors as well.
 //  1. The state directory on a 256 KiB tmpfs, filled up to the last byte;
 //  2. on a tmpfs with almost no inodes left (the temp file cannot be made);
 //  3. on a read-only bind mount.

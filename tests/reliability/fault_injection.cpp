@@ -1,9 +1,9 @@
-// Fault injection on the update path (issue 7, item 3). A login consumes a
-// backup code (and, second, a TOTP step) through Verifier::verify while one
-// system call of the store fails: every open/openat, read, write, fsync (of
-// the temp file and of the directory), renameat, flock, unlinkat and fchmod
-// the verification makes, in turn, with EIO, with EINTR, and for write also
-// with ENOSPC and a short write followed by ENOSPC. After each fault:
+// Fault injection on the update path (docs/reliability.md, section 3). A login
+// consumes a backup code (and, second, a TOTP step) through Verifier::verify
+// while one system call of the store fails: every open/openat, read, write,
+// fsync (of the temp file and of the directory), renameat, flock, unlinkat and
+// fchmod the verification makes, in turn, with EIO, with EINTR, and for write
+// also with ENOSPC and a short write followed by ENOSPC. After each fault:
 //  * the attempt threw StoreError (the module denies) or, only for a retried
 //    EINTR, was accepted; never another outcome;
 //  * the state file parses and is byte for byte the old state or the new one

@@ -1,14 +1,14 @@
-// Timing of backup-code checks (issue 7, item 6). The work an attempt costs
-// must not depend on whether the code is right: counted exactly with
-// scrypt_evaluations() through Verifier::verify on a real store, one KDF for
-// a right code, a wrong one, a used one, whatever the number of codes left.
-// The comparisons themselves are CRYPTO_memcmp over every slot (checked in
-// the sources by check_constant_time.cmake). A short statistical note: the
+// Timing of backup-code checks (docs/reliability.md, section 6). The work an
+// attempt costs must not depend on whether the code is right: counted exactly
+// with scrypt_evaluations() through Verifier::verify on a real store, one KDF
+// for a right code, a wrong one, a used one, whatever the number of codes
+// left. The comparisons themselves are CRYPTO_memcmp over every slot (checked
+// in the sources by check_constant_time.cmake). A short statistical note: the
 // time of derive + decide for right and wrong codes, sampled interleaved;
-// printed, not asserted (a loaded machine must not fail the test).
-// Attempts that are not shaped like a backup code (length, alphabet), and
-// users with no unused code, cost no KDF: that reveals only what the user
-// typed or, for the last, what the login message says anyway.
+// printed, not asserted (a loaded machine must not fail the test). Attempts
+// that are not shaped like a backup code (length, alphabet), and users with no
+// unused code, cost no KDF: that reveals only what the user typed or, for the
+// last, what the login message says anyway.
 #include "errors.hpp"
 #include "reliability_support.hpp"
 #include "verifier.hpp"
