@@ -3,6 +3,7 @@
 // all end cleanly (PAM_CONV_ERR or PAM_AUTH_ERR), never in a crash or a
 // success. Run under ASan this also checks every reply is freed exactly once.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

@@ -3,6 +3,7 @@
 // entry points, and its dynamic symbol table defines nothing else: not the
 // core, not the C++ helpers, not the statically linked template code.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

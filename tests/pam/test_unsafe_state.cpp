@@ -2,6 +2,7 @@
 // PAM_AUTHINFO_UNAVAIL and a clear log line, never crashes, never prompts
 // for a code it could not check, and leaves the file exactly as it was.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 
