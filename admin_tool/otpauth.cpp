@@ -1,6 +1,6 @@
 #include "otpauth.hpp"
 
-#include "crypto.hpp"
+#include "codec.hpp"
 
 namespace twofactor::admin {
 

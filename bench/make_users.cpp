@@ -13,6 +13,7 @@
 //              [--template-codes]                      one real set (cost 2^10) copied to all
 //              [--oath FILE] [--ga DIR --ga-scratch N --ga-script FILE]
 #include "backup_codes.hpp"
+#include "codec.hpp"
 #include "crypto.hpp"
 #include "user_state.hpp"
 

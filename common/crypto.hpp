@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 namespace twofactor {
@@ -33,15 +32,5 @@ SecureBytes scrypt_derive(std::string_view password, const unsigned char* salt, 
 std::uint64_t scrypt_evaluations();
 
 bool ct_equal(const unsigned char* a, const unsigned char* b, std::size_t n);
-
-// Lower-case hex (for hashes and salts, which are not secret on their own).
-std::string to_hex(const unsigned char* data, std::size_t n);
-// Returns false on odd length or a non-hex digit.
-bool from_hex(std::string_view hex, unsigned char* out, std::size_t out_len);
-
-// RFC 4648 base32, upper case, no padding (what authenticator apps take).
-SecureChars base32_encode(const SecureBytes& data);
-// Accepts upper or lower case, no padding, no spaces. Returns false if malformed.
-bool base32_decode(std::string_view text, SecureBytes& out);
 
 } // namespace twofactor

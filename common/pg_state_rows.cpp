@@ -1,6 +1,6 @@
 #include "pg_state_rows.hpp"
 
-#include "crypto.hpp"
+#include "codec.hpp"
 #include "errors.hpp"
 
 #include <climits>

@@ -1,6 +1,6 @@
 #include "pg_state_store.hpp"
 
-#include "crypto.hpp"
+#include "codec.hpp"
 #include "errors.hpp"
 #include "pg_connection.hpp"
 #include "pg_state_rows.hpp"

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 namespace twofactor {
@@ -44,6 +45,12 @@ std::string errno_text(int err) { return std::strerror(err); }
 {
     throw StoreError(StoreErrc::too_large, path + ": larger than " + std::to_string(kMaxStateBytes) + " bytes");
 }
+
+// A directory stream closed on scope exit, whatever throws in between.
+struct DirCloser {
+    void operator()(DIR* d) const noexcept { ::closedir(d); }
+};
+using UniqueDir = std::unique_ptr<DIR, DirCloser>;
 
 std::string lock_name(const std::string& user) { return "." + user + ".lock"; }
 std::string temp_name(const std::string& user) { return "." + user + ".tmp"; }
@@ -332,26 +339,23 @@ bool FileStateStore::update(const std::string& user, const Change& change)
 
 std::vector<std::string> FileStateStore::users()
 {
-    const UniqueFd dir = open_directory(directory_);
-    const int fd = ::dup(dir.get());
-    if (fd < 0)
+    UniqueFd dir = open_directory(directory_);
+    const UniqueDir listing(::fdopendir(dir.get()));
+    if (!listing)
         io_error(directory_, errno);
-    DIR* d = ::fdopendir(fd);
-    if (!d) {
-        ::close(fd);
-        io_error(directory_, errno);
-    }
+    (void)dir.release(); // the DIR owns the descriptor now; closedir closes it
     std::vector<std::string> out;
-    errno = 0;
-    while (const dirent* e = ::readdir(d)) {
+    for (;;) {
+        errno = 0; // readdir's only way to tell an error from the end
+        const dirent* e = ::readdir(listing.get());
+        if (!e)
+            break;
         const std::string name = e->d_name;
         if (name.front() != '.' && valid_user_name(name))
             out.push_back(name);
     }
-    const int err = errno;
-    ::closedir(d);
-    if (err != 0)
-        io_error(directory_, err);
+    if (errno != 0)
+        io_error(directory_, errno);
     std::sort(out.begin(), out.end());
     return out;
 }

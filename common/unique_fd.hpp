@@ -26,6 +26,8 @@ public:
 
     int get() const { return fd_; }
     explicit operator bool() const { return fd_ >= 0; }
+    // Gives up ownership (to fdopendir, say) without closing.
+    [[nodiscard]] int release() { return std::exchange(fd_, -1); }
     void reset()
     {
         if (fd_ >= 0)

@@ -1,5 +1,6 @@
 #include "user_state.hpp"
 
+#include "codec.hpp"
 #include "errors.hpp"
 
 #include <algorithm>
@@ -274,9 +275,6 @@ private:
         const std::string_view b32 = fields_[4];
         if (!base32_decode(b32, t.secret) || t.secret.size() < kMinSecretBytes || t.secret.size() > kMaxSecretBytes)
             fail(StateErrc::bad_base32);
-        for (char c : b32)
-            if (c >= 'a' && c <= 'z')
-                fail(StateErrc::bad_base32, "lower case");
         t.enrolled_at = number<std::int64_t>(5);
         return t;
     }

@@ -21,6 +21,7 @@
 // The state is also serialized and re-parsed after every attempt: what the
 // verifier writes must always read back.
 #include "backup_codes.hpp"
+#include "codec.hpp"
 #include "errors.hpp"
 #include "fuzz_support.hpp"
 #include "totp.hpp"

@@ -9,6 +9,7 @@
 #include "qr.hpp"
 #include "system.hpp"
 
+#include "codec.hpp"
 #include "crypto.hpp"
 #include "totp.hpp"
 #include "verifier.hpp"

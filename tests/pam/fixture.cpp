@@ -1,6 +1,7 @@
 #include "fixture.hpp"
 
 #include "backup_codes.hpp"
+#include "codec.hpp"
 #include "crypto.hpp"
 #include "user_state.hpp"
 

@@ -7,6 +7,11 @@
 #include <string>
 #include <vector>
 
+// libpamtest 1.1.4 has no C++ guards.
+extern "C" {
+#include <libpamtest.h>
+}
+
 namespace pamtest {
 
 // One scripted answer to one prompt.
@@ -77,3 +82,14 @@ std::vector<LogLine> take_syslog();
 const char* pam_name(int rc);
 
 } // namespace pamtest
+
+// PAM results by name in the failure message (cmocka's fail_msg: include
+// cmocka_cxx.hpp too).
+#define assert_pam(actual, expected)                                                                                   \
+    do {                                                                                                               \
+        const int actual_ = (actual);                                                                                  \
+        const int expected_ = (expected);                                                                              \
+        if (actual_ != expected_)                                                                                      \
+            fail_msg("got %s (%d), expected %s (%d)", pamtest::pam_name(actual_), actual_,                             \
+                     pamtest::pam_name(expected_), expected_);                                                         \
+    } while (0)

@@ -2,6 +2,7 @@
 // accepted, the user is told how many remain and warned when few do, and the
 // use is recorded with service, remote host, tty and time.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

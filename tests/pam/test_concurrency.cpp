@@ -6,6 +6,7 @@
 // libpam-google-authenticator accepted a scratch code more than once in 11
 // of 30 such rounds on this machine; we must be at zero.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

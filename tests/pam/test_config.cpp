@@ -3,6 +3,7 @@
 // file all give PAM_SERVICE_ERR with the reason logged, before anything is
 // asked. Module arguments override the file.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

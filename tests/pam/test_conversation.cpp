@@ -4,6 +4,7 @@
 // never in a crash or a success. Run under ASan this also checks every reply
 // is freed exactly once.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

@@ -3,6 +3,7 @@
 // enrolled; with nullok the module steps aside (PAM_IGNORE, no prompt), so the
 // stack decides; and nullok never lets an unreadable state through.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

@@ -4,6 +4,7 @@
 // nothing else: not the core, not the C++ helpers, not the statically linked
 // template code.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

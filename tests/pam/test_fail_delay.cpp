@@ -5,6 +5,7 @@
 // least 1.6 s; a success well under that. Real clock; this is the one test
 // that takes two seconds.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

@@ -5,6 +5,7 @@
 // try_first_pass works), and pam_get_items copies PAM_AUTHTOK into the PAM
 // environment so the test can read exactly what the next module got.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

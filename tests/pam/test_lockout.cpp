@@ -4,6 +4,7 @@
 // (clock moved with libfaketime, no sleeping), and clearing it through the
 // core (what `twofactor-admin unlock` does) lets the user in at once.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

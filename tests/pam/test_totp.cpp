@@ -1,6 +1,7 @@
 // TOTP through the real module: accepted, replay refused, the window, the
 // prompt options, and the log line of each decision (never the code).
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

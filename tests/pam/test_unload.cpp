@@ -5,6 +5,7 @@
 // heap in use is what it was (the statically linked C++ runtime used to leave
 // its 70 KiB exception pool behind at each unload: pam_module/cxx_runtime.cpp).
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

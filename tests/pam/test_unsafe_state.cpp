@@ -3,6 +3,7 @@
 // prompts for a code it could not check, and leaves the file exactly as it
 // was.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

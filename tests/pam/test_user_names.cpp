@@ -4,6 +4,7 @@
 // alice's second factor, with nullok too (before, it found no state and
 // nullok let it through on the password alone); a failing lookup denies.
 #include "fixture.hpp"
+#include "pam_login.hpp"
 
 #include "cmocka_cxx.hpp"
 

@@ -10,7 +10,7 @@
 #include "pg_state_store.hpp"
 #include "state_compare.hpp"
 
-#include "../unit/cmocka_cxx.hpp"
+#include "cmocka_cxx.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,0 +1,138 @@
+#include "codec.hpp"
+
+namespace twofactor {
+
+namespace {
+
+// Characters and digit values are mapped with masks, never with `if` or a
+// table indexed by a secret character or value: either would let the timing
+// (branch predictor, cache) tell which characters a secret holds. An
+// alphabet is a few runs of consecutive characters, and every run is looked
+// at for every character. The helpers work on values below 256 in unsigned
+// ints, so a difference that goes negative wraps around and sets bit 8 and
+// above.
+
+// All ones if lo <= c <= hi, else zero (c, lo, hi < 256).
+constexpr unsigned in_range(unsigned c, unsigned lo, unsigned hi) { return ((((c - lo) | (hi - c)) >> 8) & 1u) - 1u; }
+
+// 1 if x is not zero, else 0.
+constexpr unsigned nonzero(unsigned x) { return (x | (0u - x)) >> 31; }
+
+// Set in a decoded value: the character is not a digit of the alphabet.
+constexpr unsigned kInvalid = 0x100;
+
+// An alphabet as runs of consecutive characters for consecutive values.
+struct Run {
+    unsigned first; // character
+    unsigned last;  // character
+    unsigned value; // of `first`
+};
+constexpr Run kHexLower[] = {{'0', '9', 0}, {'a', 'f', 10}};
+constexpr Run kHexEitherCase[] = {{'0', '9', 0}, {'a', 'f', 10}, {'A', 'F', 10}};
+constexpr Run kBase32[] = {{'A', 'Z', 0}, {'2', '7', 26}};
+
+// The character for digit value v (every run is looked at).
+template <std::size_t N>
+char encode_digit(const Run (&alphabet)[N], unsigned v)
+{
+    unsigned c = 0;
+    for (const Run& r : alphabet)
+        c |= in_range(v, r.value, r.value + r.last - r.first) & (v - r.value + r.first);
+    return static_cast<char>(c);
+}
+
+// The value of character c, kInvalid if it is in no run (every run is
+// looked at).
+template <std::size_t N>
+unsigned decode_digit(const Run (&alphabet)[N], unsigned char c)
+{
+    unsigned v = kInvalid;
+    for (const Run& r : alphabet) {
+        const unsigned in = in_range(c, r.first, r.last);
+        v = (in & (c - r.first + r.value)) | (~in & v);
+    }
+    return v;
+}
+
+// Zeroes `out` unless `bad` is zero, without a branch; returns bad == 0.
+bool keep_if_valid(unsigned bad, unsigned char* out, std::size_t n)
+{
+    const auto keep = static_cast<unsigned char>(nonzero(bad) - 1u);
+    for (std::size_t i = 0; i < n; ++i)
+        out[i] &= keep;
+    return (keep & 1u) != 0;
+}
+
+} // namespace
+
+std::string to_hex(const unsigned char* data, std::size_t n)
+{
+    std::string out(2 * n, '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+        out[2 * i] = encode_digit(kHexLower, data[i] >> 4u);
+        out[2 * i + 1] = encode_digit(kHexLower, data[i] & 0x0fu);
+    }
+    return out;
+}
+
+bool from_hex(std::string_view hex, unsigned char* out, std::size_t out_len)
+{
+    unsigned bad = hex.size() / 2 != out_len || hex.size() % 2 != 0 ? kInvalid : 0; // the length is public
+    const std::size_t n = bad != 0 ? 0 : out_len;
+    for (std::size_t i = 0; i < n; ++i) {
+        const unsigned high = decode_digit(kHexEitherCase, static_cast<unsigned char>(hex[2 * i]));
+        const unsigned low = decode_digit(kHexEitherCase, static_cast<unsigned char>(hex[2 * i + 1]));
+        bad |= (high | low) & kInvalid;
+        out[i] = static_cast<unsigned char>((high << 4u) | (low & 0x0fu));
+    }
+    return keep_if_valid(bad, out, out_len);
+}
+
+SecureChars base32_encode(const SecureBytes& data)
+{
+    SecureChars out((data.size() * 8 + 4) / 5);
+    std::size_t k = 0;
+    unsigned buffer = 0; // the bits not yet written, at most 12
+    unsigned bits = 0;
+    for (unsigned char c : data) {
+        buffer = ((buffer << 8u) | c) & 0xfffu;
+        bits += 8;
+        while (bits >= 5) {
+            bits -= 5;
+            out[k++] = encode_digit(kBase32, (buffer >> bits) & 0x1fu);
+        }
+    }
+    if (bits > 0)
+        out[k] = encode_digit(kBase32, (buffer << (5 - bits)) & 0x1fu);
+    wipe(&buffer, sizeof buffer); // held secret bits; a plain store would be optimized away
+    return out;
+}
+
+bool base32_decode(std::string_view text, SecureBytes& out)
+{
+    // Five characters make 25 bits, five bytes eight; of the bits left over
+    // at the end, five or more would be a whole character no byte needed:
+    // never base32_encode's output (sizes 1, 3 and 6 modulo 8).
+    const std::size_t tail = text.size() % 8;
+    unsigned bad = tail * 5 % 8 >= 5 ? kInvalid : 0; // the length is public
+    out.assign(text.size() / 8 * 5 + tail * 5 / 8, 0);
+    std::size_t k = 0;
+    unsigned buffer = 0; // the bits not yet written, at most 12
+    unsigned bits = 0;
+    for (char c : text) {
+        const unsigned v = decode_digit(kBase32, static_cast<unsigned char>(c));
+        bad |= v & kInvalid;
+        buffer = ((buffer << 5u) | (v & 0x1fu)) & 0xfffu;
+        bits += 5;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = static_cast<unsigned char>(buffer >> bits);
+        }
+    }
+    // The unused low bits of the last character must be zero.
+    bad |= nonzero(buffer & ((1u << bits) - 1u));
+    wipe(&buffer, sizeof buffer);
+    return keep_if_valid(bad, out.data(), out.size());
+}
+
+} // namespace twofactor
