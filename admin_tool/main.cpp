@@ -3,7 +3,8 @@
 // system state directory as non-root, runs one command, and maps whatever
 // went wrong to the documented exit code. This file is the only place that
 // knows which error means which exit code.
-#include "cli.hpp"
+#include "command.hpp"
+
 #include "output.hpp"
 
 #include "errors.hpp"
@@ -210,7 +211,7 @@ ExitCode run(int argc, char** argv, std::string& hint)
 
 int fail(ExitCode code, const std::string& message)
 {
-    notice(message);
+    cli::notice(message);
     return static_cast<int>(code);
 }
 

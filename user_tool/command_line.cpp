@@ -51,7 +51,7 @@ namespace {
 std::string quoted(std::string_view argument)
 {
     constexpr std::size_t kMax = 40;
-    std::string text = admin::printable(argument.substr(0, kMax));
+    std::string text = cli::printable(argument.substr(0, kMax));
     if (argument.size() > kMax)
         text += "...";
     return "'" + text + "'";
@@ -68,9 +68,9 @@ std::optional<Operation> parse_operation(std::string_view name)
     return std::nullopt;
 }
 
-admin::QrStyle parse_qr(std::string_view value)
+cli::QrStyle parse_qr(std::string_view value)
 {
-    const std::optional<admin::QrStyle> style = admin::parse_qr_style(value);
+    const std::optional<cli::QrStyle> style = cli::parse_qr_style(value);
     if (!style)
         throw UsageError("--qr: expected utf8, ansi or none, got " + quoted(value));
     return *style;

@@ -7,7 +7,7 @@
 #include "otpauth.hpp"
 #include "output.hpp"
 #include "qr.hpp"
-#include "system.hpp"
+#include "terminal.hpp"
 
 #include "crypto.hpp"
 #include "totp.hpp"
@@ -22,13 +22,13 @@ namespace {
 // piped input gets one.
 constexpr int kConfirmAttemptsOnTerminal = 3;
 
-void show(const std::string& user, const std::string& issuer, const TotpState& totp, admin::QrStyle style)
+void show(const std::string& user, const std::string& issuer, const TotpState& totp, cli::QrStyle style)
 {
-    const SecureChars uri = admin::otpauth_uri(issuer, user, totp.secret, totp.params);
+    const SecureChars uri = cli::otpauth_uri(issuer, user, totp.secret, totp.params);
     const SecureChars secret = base32_encode(totp.secret);
-    admin::OutputBuffer out;
+    cli::OutputBuffer out;
     out << "Scan this QR code with your authenticator app, or type in the secret by hand.\n\n";
-    out << admin::render_qr(uri, style);
+    out << cli::render_qr(uri, style);
     out << '\n' << uri << "\n\n";
     out << "Secret:    ";
     for (std::size_t i = 0; i < secret.size(); ++i) {
@@ -36,8 +36,8 @@ void show(const std::string& user, const std::string& issuer, const TotpState& t
             out << ' ';
         out << secret[i];
     }
-    out << "\nType:      time-based (TOTP), " << admin::uri_algorithm(totp.params.algorithm) << ", "
-        << totp.params.digits << " digits, every " << totp.params.period << " s\n";
+    out << "\nType:      time-based (TOTP), " << cli::uri_algorithm(totp.params.algorithm) << ", " << totp.params.digits
+        << " digits, every " << totp.params.period << " s\n";
     out << "Issuer:    " << issuer << "\nAccount:   " << user << "\n\n";
     out.flush();
 }
@@ -49,13 +49,13 @@ std::uint64_t confirm(const TotpState& totp, const Clock& clock)
     const int attempts = ::isatty(STDIN_FILENO) == 1 ? kConfirmAttemptsOnTerminal : 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
         const std::optional<SecureChars> line
-            = admin::read_line("Code from the app to confirm: ", admin::Prompt::always, false);
+            = cli::read_line("Code from the app to confirm: ", cli::Prompt::always, false);
         if (!line)
             break;
         if (const auto step = totp_verify(totp.secret, totp.params, clock.now(), 1, trim_code(view(*line))))
             return *step;
         if (attempt < attempts)
-            admin::notice("that code does not match the new secret; try again");
+            cli::notice("that code does not match the new secret; try again");
     }
     throw Refused("reason=confirmation_failed",
                   "the code does not match the new secret; nothing changed, your previous app setup (if any)"
@@ -77,7 +77,7 @@ ExitCode run_enroll(Session& session)
     totp.params = config.totp;
     totp.secret = random_bytes(totp_secret_length(totp.params.algorithm));
     totp.enrolled_at = session.clock.now();
-    const std::string issuer = config.issuer.empty() ? admin::host_name() : config.issuer;
+    const std::string issuer = config.issuer.empty() ? cli::host_name() : config.issuer;
     show(session.subject.user, issuer, totp, session.command_line.qr);
     totp.last_step = confirm(totp, session.clock);
 
@@ -96,7 +96,7 @@ ExitCode run_enroll(Session& session)
           std::string("replaced=") + (replaced ? "yes" : "no") + " algorithm=" + to_string(config.totp.algorithm)
               + " digits=" + std::to_string(config.totp.digits) + " period=" + std::to_string(config.totp.period));
 
-    admin::OutputBuffer out;
+    cli::OutputBuffer out;
     out << "Your authenticator app is set up for " << session.subject.user << ".\n";
     if (replaced)
         out << "The previous app setup no longer works: delete its entry from the old app.\n";

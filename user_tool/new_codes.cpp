@@ -6,18 +6,17 @@
 
 #include "operation_failed.hpp"
 #include "output.hpp"
-#include "system.hpp"
 
 #include "backup_codes.hpp"
 
 namespace twofactor::self_service {
 namespace {
 
-void print_codes(admin::OutputBuffer& out, const std::string& user, const IssuedCodes& issued, bool replaced)
+void print_codes(cli::OutputBuffer& out, const std::string& user, const IssuedCodes& issued, bool replaced)
 {
     const std::string rule(64, '-');
-    out << rule << "\nBackup codes for " << user << " on " << admin::host_name() << "\nIssued "
-        << admin::format_time_long(issued.set.issued_at) << "\n\n";
+    out << rule << "\nBackup codes for " << user << " on " << cli::host_name() << "\nIssued "
+        << cli::format_time_long(issued.set.issued_at) << "\n\n";
     const std::size_t n = issued.codes.size();
     for (std::size_t i = 0; i < n; ++i)
         out << (n >= 10 && i + 1 < 10 ? "   " : "  ") << static_cast<std::uint64_t>(i + 1) << ".  " << issued.codes[i]
@@ -68,17 +67,17 @@ ExitCode run_new_codes(Session& session)
           "count=" + std::to_string(issued.codes.size()) + " replaced_set=" + (replaced ? "yes" : "no")
               + " unused_before=" + std::to_string(unused_before));
 
-    admin::OutputBuffer out;
+    cli::OutputBuffer out;
     print_codes(out, session.subject.user, issued, replaced);
     try {
         out.flush();
-    } catch (const admin::OperationFailed& e) {
-        throw admin::OperationFailed(
-            std::string(e.what()) + "; the new codes are stored but were not shown: run 'twofactor new-codes' again");
+    } catch (const cli::OperationFailed& e) {
+        throw cli::OperationFailed(std::string(e.what())
+                                   + "; the new codes are stored but were not shown: run 'twofactor new-codes' again");
     }
     if (!has_totp)
-        admin::notice("you have no authenticator app set up: these codes are your only second factor"
-                      " (set one up with 'twofactor enroll')");
+        cli::notice("you have no authenticator app set up: these codes are your only second factor"
+                    " (set one up with 'twofactor enroll')");
     return ExitCode::ok;
 }
 

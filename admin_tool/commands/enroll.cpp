@@ -4,10 +4,11 @@
 #include "commands.hpp"
 
 #include "../json.hpp"
-#include "../otpauth.hpp"
-#include "../output.hpp"
-#include "../qr.hpp"
-#include "../system.hpp"
+
+#include "otpauth.hpp"
+#include "output.hpp"
+#include "qr.hpp"
+#include "terminal.hpp"
 
 #include "crypto.hpp"
 #include "totp.hpp"
@@ -70,7 +71,7 @@ public:
         const std::string user = required_user(ctx.options);
         const bool json = flag(ctx.options, "json");
         const bool force = flag(ctx.options, "force");
-        const QrStyle style = qr_style(ctx.options, json);
+        const cli::QrStyle style = qr_style(ctx.options, json);
         require_account(user);
 
         // Checked now so nobody scans a code that cannot be stored; checked
@@ -83,7 +84,7 @@ public:
         totp.params = ctx.config.totp;
         totp.secret = random_bytes(totp_secret_length(totp.params.algorithm));
         totp.enrolled_at = ctx.clock.now();
-        const std::string issuer = ctx.config.issuer.empty() ? host_name() : ctx.config.issuer;
+        const std::string issuer = ctx.config.issuer.empty() ? cli::host_name() : ctx.config.issuer;
 
         show(user, issuer, totp, style, json);
         if (!flag(ctx.options, "no-confirm"))
@@ -103,32 +104,32 @@ public:
         });
         if (!stored)
             throw OperationFailed(user + " was enrolled by someone else meanwhile; nothing stored (use --force)");
-        notice(std::string(replaced ? "replaced the TOTP secret of " : "enrolled ") + user + " ("
-               + to_string(ctx.config.totp.algorithm) + ", " + std::to_string(ctx.config.totp.digits) + " digits, "
-               + std::to_string(ctx.config.totp.period) + " s)");
+        cli::notice(std::string(replaced ? "replaced the TOTP secret of " : "enrolled ") + user + " ("
+                    + to_string(ctx.config.totp.algorithm) + ", " + std::to_string(ctx.config.totp.digits) + " digits, "
+                    + std::to_string(ctx.config.totp.period) + " s)");
         return ExitCode::ok;
     }
 
 private:
-    static QrStyle qr_style(const po::variables_map& options, bool json)
+    static cli::QrStyle qr_style(const po::variables_map& options, bool json)
     {
         if (!options.count("qr"))
-            return json ? QrStyle::none : QrStyle::utf8;
+            return json ? cli::QrStyle::none : cli::QrStyle::utf8;
         const std::string name = options["qr"].as<std::string>();
-        const std::optional<QrStyle> style = parse_qr_style(name);
+        const std::optional<cli::QrStyle> style = cli::parse_qr_style(name);
         if (!style)
             throw UsageError("--qr: expected utf8, ansi or none, got '" + name + "'");
-        if (json && *style != QrStyle::none)
+        if (json && *style != cli::QrStyle::none)
             throw UsageError("--json prints no QR code; drop --qr");
         return *style;
     }
 
-    static void show(const std::string& user, const std::string& issuer, const TotpState& totp, QrStyle style,
+    static void show(const std::string& user, const std::string& issuer, const TotpState& totp, cli::QrStyle style,
                      bool json)
     {
-        const SecureChars uri = otpauth_uri(issuer, user, totp.secret, totp.params);
+        const SecureChars uri = cli::otpauth_uri(issuer, user, totp.secret, totp.params);
         const SecureChars secret = base32_encode(totp.secret);
-        OutputBuffer out;
+        cli::OutputBuffer out;
         if (json) {
             JsonWriter w(out);
             w.begin_object()
@@ -144,7 +145,7 @@ private:
             out << '\n';
         } else {
             out << "Scan this QR code with the authenticator app of " << user << ", or enter the secret by hand.\n\n";
-            out << render_qr(uri, style);
+            out << cli::render_qr(uri, style);
             out << '\n' << uri << "\n\n";
             out << "Secret:    ";
             // Groups of four, the way apps show and accept typed secrets.
@@ -153,7 +154,7 @@ private:
                     out << ' ';
                 out << secret[i];
             }
-            out << "\nType:      time-based (TOTP), " << uri_algorithm(totp.params.algorithm) << ", "
+            out << "\nType:      time-based (TOTP), " << cli::uri_algorithm(totp.params.algorithm) << ", "
                 << totp.params.digits << " digits, every " << totp.params.period << " s\n";
             out << "Issuer:    " << issuer << "\nAccount:   " << user << "\n";
         }
@@ -166,7 +167,8 @@ private:
     {
         const int attempts = ::isatty(STDIN_FILENO) == 1 ? kConfirmAttemptsOnTerminal : 1;
         for (int attempt = 1; attempt <= attempts; ++attempt) {
-            const std::optional<SecureChars> line = read_line("Code from the app to confirm: ", Prompt::always, false);
+            const std::optional<SecureChars> line
+                = cli::read_line("Code from the app to confirm: ", cli::Prompt::always, false);
             if (!line && attempt == 1)
                 throw OperationFailed("no confirmation code on standard input; nothing stored (or use --no-confirm)");
             if (!line)
@@ -175,7 +177,7 @@ private:
             if (const auto step = totp_verify(totp.secret, totp.params, clock.now(), 1, code))
                 return *step;
             if (attempt < attempts)
-                notice("that code does not match; try again");
+                cli::notice("that code does not match; try again");
         }
         throw OperationFailed("the code does not match the new secret; nothing stored (check the phone's clock)");
     }

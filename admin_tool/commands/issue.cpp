@@ -3,8 +3,8 @@
 #include "commands.hpp"
 
 #include "../json.hpp"
-#include "../output.hpp"
-#include "../system.hpp"
+
+#include "output.hpp"
 
 #include "backup_codes.hpp"
 
@@ -63,8 +63,8 @@ public:
             return true;
         });
 
-        const std::string host = host_name();
-        OutputBuffer out;
+        const std::string host = cli::host_name();
+        cli::OutputBuffer out;
         if (flag(ctx.options, "json"))
             print_json(out, user, host, issued, previous.has_value(), has_totp);
         else
@@ -76,21 +76,21 @@ public:
         }
 
         if (previous)
-            notice("replaced the previous set of " + user + " (issued " + format_time(previous->issued_at) + ", "
-                   + std::to_string(previous->remaining()) + " of " + std::to_string(previous->slots.size())
-                   + " unused): its codes no longer work");
+            cli::notice("replaced the previous set of " + user + " (issued " + cli::format_time(previous->issued_at)
+                        + ", " + std::to_string(previous->remaining()) + " of " + std::to_string(previous->slots.size())
+                        + " unused): its codes no longer work");
         if (!has_totp)
-            notice(user + " has no TOTP secret: these backup codes are a codes-only second factor");
+            cli::notice(user + " has no TOTP secret: these backup codes are a codes-only second factor");
         return ExitCode::ok;
     }
 
 private:
-    static void print_block(OutputBuffer& out, const std::string& user, const std::string& host,
+    static void print_block(cli::OutputBuffer& out, const std::string& user, const std::string& host,
                             const IssuedCodes& issued)
     {
         const std::string rule(56, '-');
         out << rule << "\nBackup codes for " << user << " on " << host << "\nIssued "
-            << format_time_long(issued.set.issued_at) << "\n\n";
+            << cli::format_time_long(issued.set.issued_at) << "\n\n";
         const std::size_t n = issued.codes.size();
         for (std::size_t i = 0; i < n; ++i) {
             // "[ ]" to tick off on paper, right-aligned numbers for 10+ codes.
@@ -99,7 +99,7 @@ private:
         out << "\nKeep these codes offline; each works once, and a new set cancels them.\n" << rule << "\n";
     }
 
-    static void print_json(OutputBuffer& out, const std::string& user, const std::string& host,
+    static void print_json(cli::OutputBuffer& out, const std::string& user, const std::string& host,
                            const IssuedCodes& issued, bool replaced, bool has_totp)
     {
         JsonWriter w(out);
