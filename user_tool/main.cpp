@@ -159,13 +159,7 @@ int main(int argc, char** argv)
     } catch (const UsageError& e) {
         cli::notice(std::string(e.what()) + " (see 'twofactor --help')");
         return static_cast<int>(ExitCode::usage);
-    } catch (const cli::OperationFailed& e) {
-        return fail(ExitCode::failed, e.what());
-    } catch (const std::bad_alloc&) {
-        return fail(ExitCode::failed, "out of memory");
-    } catch (const std::exception& e) {
-        return fail(ExitCode::failed, std::string("internal error: ") + e.what());
     } catch (...) {
-        return fail(ExitCode::failed, "internal error");
+        return fail(ExitCode::failed, cli::current_failure_message());
     }
 }

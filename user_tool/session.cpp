@@ -2,6 +2,8 @@
 
 #include "reauthentication.hpp"
 
+#include "enrolment.hpp"
+
 #include "state_compare.hpp"
 
 #include <pwd.h>
@@ -83,8 +85,26 @@ bool same_second_factor(const std::optional<UserState>& a, const std::optional<U
         && (!ca || same_code_set(*ca, *cb));
 }
 
+std::optional<UserState> prepare_change(Session& session)
+{
+    const Operation operation = session.command_line.operation;
+    const Config& config = session.config;
+    require_allowed(session, operation);
+    if (operation == Operation::enroll && config.no_totp)
+        throw Refused("reason=totp_disabled", "authenticator app codes are not accepted on this host (no_totp)");
+    if (operation == Operation::new_codes && config.no_backup_codes)
+        throw Refused("reason=backup_codes_disabled", "backup codes are not accepted on this host (no_backup_codes)");
+    std::optional<UserState> before = load_own_state(session);
+    if (!(before && before->enrolled()) && !config.allow_user_enroll)
+        throw Refused("reason=not_allowed",
+                      "you have no second factor yet, and setting one up yourself is not allowed on this host"
+                      " (allow_user_enroll); ask your administrator");
+    require_reauthentication(session, before);
+    return before;
+}
+
 void update_own_state(Session& session, const std::optional<UserState>& checked,
-                      const std::function<void(std::optional<UserState>&)>& change)
+                      const std::function<void(UserState&)>& change)
 {
     bool changed_meanwhile = false;
     {
@@ -93,7 +113,7 @@ void update_own_state(Session& session, const std::optional<UserState>& checked,
             changed_meanwhile = !same_second_factor(checked, state);
             if (changed_meanwhile)
                 return false;
-            change(state);
+            change(cli::state_to_enrol(state, session.subject.user));
             return true;
         });
         // Nothing more to read or write: no connection (nor, in libpq, the

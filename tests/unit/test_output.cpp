@@ -7,17 +7,18 @@
 #include "qr.hpp"
 
 #include "cmocka_cxx.hpp"
+#include "std_streams.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 
 using namespace twofactor;
 using namespace twofactor::cli;
+using twofactor::test::captured;
 
 namespace {
 
@@ -46,33 +47,6 @@ void control_and_non_ascii_bytes_become_question_marks(void** /*state*/)
     }
 }
 
-// Runs `body` with file descriptor `fd` going to a temporary file, and
-// returns what was written there.
-template <typename Body>
-std::string captured(int fd, Body body)
-{
-    char path[] = "/tmp/twofactor-test-output.XXXXXX";
-    const int file = ::mkstemp(path);
-    assert_true(file >= 0);
-    ::unlink(path);
-    // cmocka's own output is buffered in stdio: out of the way first.
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const int saved = ::dup(fd);
-    assert_true(saved >= 0 && ::dup2(file, fd) == fd);
-    body();
-    ::dup2(saved, fd);
-    ::close(saved);
-    std::string text;
-    char buffer[4096];
-    ssize_t n = 0;
-    ::lseek(file, 0, SEEK_SET);
-    while ((n = ::read(file, buffer, sizeof buffer)) > 0)
-        text.append(buffer, static_cast<std::size_t>(n));
-    ::close(file);
-    return text;
-}
-
 void output_buffer_writes_on_flush_only(void** /*state*/)
 {
     const std::string text = captured(STDOUT_FILENO, [] {
@@ -91,21 +65,20 @@ void output_buffer_writes_on_flush_only(void** /*state*/)
 
 void output_buffer_reports_a_failed_write(void** /*state*/)
 {
-    const int saved = ::dup(STDOUT_FILENO);
-    const int null_ro = ::open("/dev/null", O_RDONLY);
-    assert_true(saved >= 0 && null_ro >= 0 && ::dup2(null_ro, STDOUT_FILENO) == STDOUT_FILENO);
-    bool thrown = false;
-    try {
-        OutputBuffer out;
-        out << "lost";
-        out.flush();
-    } catch (const OperationFailed& e) {
-        thrown = std::string(e.what()).rfind("cannot write to standard output: ", 0) == 0;
-    }
-    ::dup2(saved, STDOUT_FILENO);
-    ::close(saved);
-    ::close(null_ro);
-    assert_true(thrown);
+    const int read_only = ::open("/dev/null", O_RDONLY);
+    assert_true(read_only >= 0);
+    std::string error;
+    test::with_fd(STDOUT_FILENO, read_only, [&] {
+        try {
+            OutputBuffer out;
+            out << "lost";
+            out.flush();
+        } catch (const OperationFailed& e) {
+            error = e.what();
+        }
+    });
+    ::close(read_only);
+    assert_true(error.rfind("cannot write to standard output: ", 0) == 0);
 }
 
 void notices_are_one_printable_line(void** /*state*/)
