@@ -54,7 +54,8 @@ struct Session {
 };
 
 // The real uid's account: its passwd entry, whose name must be a valid state
-// file name and must map back to the same uid. Throws Refused.
+// file name and must map back to the same uid (common/account.hpp). Throws
+// Refused, also when the user database cannot be read.
 std::string own_user_name(uid_t uid);
 
 // Throws Refused if twofactor.conf forbids `operation` (allow_user_*).
@@ -69,10 +70,6 @@ std::optional<UserState> load_own_state(Session& session);
 // login is by service "twofactor", at or after the start), so a stack that
 // forgot pam_twofactor cannot let a password alone through. Throws Refused.
 void require_reauthentication(Session& session, const std::optional<UserState>& before);
-
-// Same TOTP key and same backup-code set, or the same absence of each
-// (which codes are spent, the replay step, failures may differ).
-bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b);
 
 // The steps before a change (new-codes, enroll), in this order: allowed by
 // the configuration (allow_user_*), the method accepted on this host
