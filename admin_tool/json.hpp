@@ -13,7 +13,7 @@ namespace twofactor::admin {
 
 class JsonWriter {
 public:
-    explicit JsonWriter(OutputBuffer& out) : out_(out) {}
+    explicit JsonWriter(cli::OutputBuffer& out) : out_(out) {}
 
     JsonWriter& begin_object();
     JsonWriter& end_object();
@@ -43,7 +43,7 @@ private:
     void separate(); // the comma before a value, unless first in its container
     void string(std::string_view text);
 
-    OutputBuffer& out_;
+    cli::OutputBuffer& out_;
     std::vector<bool> first_{true}; // one entry per open container
     bool after_key_ = false;
 };

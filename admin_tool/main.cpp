@@ -3,7 +3,8 @@
 // system state directory as non-root, runs one command, and maps whatever
 // went wrong to the documented exit code. This file is the only place that
 // knows which error means which exit code.
-#include "cli.hpp"
+#include "command.hpp"
+
 #include "output.hpp"
 
 #include "errors.hpp"
@@ -15,7 +16,6 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
-#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -210,7 +210,7 @@ ExitCode run(int argc, char** argv, std::string& hint)
 
 int fail(ExitCode code, const std::string& message)
 {
-    notice(message);
+    cli::notice(message);
     return static_cast<int>(code);
 }
 
@@ -238,17 +238,11 @@ int main(int argc, char** argv)
         return fail(ExitCode::usage, e.what());
     } catch (const NotEnrolled& e) {
         return fail(ExitCode::not_enrolled, e.what());
-    } catch (const OperationFailed& e) {
-        return fail(ExitCode::failed, e.what());
     } catch (const StoreError& e) {
         return fail(ExitCode::failed, std::string("state: ") + e.what());
     } catch (const CryptoError& e) {
         return fail(ExitCode::failed, std::string("crypto: ") + e.what());
-    } catch (const std::bad_alloc&) {
-        return fail(ExitCode::failed, "out of memory");
-    } catch (const std::exception& e) {
-        return fail(ExitCode::failed, std::string("internal error: ") + e.what());
     } catch (...) {
-        return fail(ExitCode::failed, "internal error");
+        return fail(ExitCode::failed, cli::current_failure_message());
     }
 }

@@ -24,6 +24,17 @@ bool same_code_set(const BackupCodeSet& a, const BackupCodeSet& b)
     return true;
 }
 
+bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b)
+{
+    // Pointers, not copies: a copy of the secret is one more to wipe.
+    const TotpState* ta = a && a->totp ? &*a->totp : nullptr;
+    const TotpState* tb = b && b->totp ? &*b->totp : nullptr;
+    const BackupCodeSet* ca = a && a->codes ? &*a->codes : nullptr;
+    const BackupCodeSet* cb = b && b->codes ? &*b->codes : nullptr;
+    return (ta == nullptr) == (tb == nullptr) && (ta == nullptr || same_totp_key(*ta, *tb))
+        && (ca == nullptr) == (cb == nullptr) && (ca == nullptr || same_code_set(*ca, *cb));
+}
+
 bool same_state(const UserState& a, const UserState& b)
 {
     // The serialisation is canonical: equal text, equal state.

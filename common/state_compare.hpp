@@ -1,9 +1,12 @@
-// Comparing two states of one user, for the stores and for moving states
-// between stores: is it the same TOTP key, the same backup-code set, the
-// same state; and merging so that a code spent on either side stays spent.
+// Comparing two states of one user, for the stores, for moving states
+// between stores and for changes made after a wait: is it the same TOTP key,
+// the same backup-code set, the same second factor, the same state; and
+// merging so that a code spent on either side stays spent.
 #pragma once
 
 #include "user_state.hpp"
+
+#include <optional>
 
 namespace twofactor {
 
@@ -13,6 +16,11 @@ bool same_totp_key(const TotpState& a, const TotpState& b);
 // Same set: issue time, parameters, salt and the same hash in every slot
 // (which codes are used may differ).
 bool same_code_set(const BackupCodeSet& a, const BackupCodeSet& b);
+
+// Same TOTP key and same backup-code set, or the same absence of each, where
+// no state at all has neither: what a user set up is unchanged, whatever
+// logins did meanwhile (codes spent, the replay step, failures, lockout).
+bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b);
 
 // Equal in every field the state format holds.
 bool same_state(const UserState& a, const UserState& b);

@@ -26,14 +26,14 @@ void open_audit_log() { ::openlog("twofactor", LOG_PID, LOG_AUTHPRIV); }
 
 void audit(const AuditSubject& subject, std::string_view operation, Outcome outcome, std::string_view detail)
 {
-    std::string line = "user=" + admin::printable(subject.user) + " uid=" + std::to_string(subject.uid)
-        + " tty=" + (subject.tty.empty() ? std::string("-") : admin::printable(subject.tty))
+    std::string line = "user=" + cli::printable(subject.user) + " uid=" + std::to_string(subject.uid)
+        + " tty=" + (subject.tty.empty() ? std::string("-") : cli::printable(subject.tty))
         + " operation=" + std::string(operation) + " outcome=" + to_string(outcome);
     if (!detail.empty())
-        line += " " + admin::printable(detail);
+        line += " " + cli::printable(detail);
     ::syslog(outcome == Outcome::success ? LOG_NOTICE : LOG_WARNING, "%s", line.c_str());
 }
 
-void audit_early(std::string_view text) { ::syslog(LOG_WARNING, "%s", admin::printable(text).c_str()); }
+void audit_early(std::string_view text) { ::syslog(LOG_WARNING, "%s", cli::printable(text).c_str()); }
 
 } // namespace twofactor::self_service

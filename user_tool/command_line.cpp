@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace twofactor::self_service {
 
@@ -32,16 +33,22 @@ const char* const kUsage = "Usage: twofactor status\n"
                            "by the administrator, wrong confirmation code, state or configuration error);\n"
                            "2 usage error; 3 status: no second factor set up.\n";
 
+namespace {
+
+// Each command's name, on the command line and in messages and audit lines.
+constexpr std::pair<Operation, const char*> kOperationNames[] = {
+    {Operation::status, "status"},
+    {Operation::new_codes, "new-codes"},
+    {Operation::enroll, "enroll"},
+};
+
+} // namespace
+
 const char* to_string(Operation operation)
 {
-    switch (operation) {
-    case Operation::status:
-        return "status";
-    case Operation::new_codes:
-        return "new-codes";
-    case Operation::enroll:
-        return "enroll";
-    }
+    for (const auto& [candidate, name] : kOperationNames)
+        if (candidate == operation)
+            return name;
     return "unknown";
 }
 
@@ -51,26 +58,23 @@ namespace {
 std::string quoted(std::string_view argument)
 {
     constexpr std::size_t kMax = 40;
-    std::string text = admin::printable(argument.substr(0, kMax));
+    std::string text = cli::printable(argument.substr(0, kMax));
     if (argument.size() > kMax)
         text += "...";
     return "'" + text + "'";
 }
 
-std::optional<Operation> parse_operation(std::string_view name)
+std::optional<Operation> parse_operation(std::string_view text)
 {
-    if (name == "status")
-        return Operation::status;
-    if (name == "new-codes")
-        return Operation::new_codes;
-    if (name == "enroll")
-        return Operation::enroll;
+    for (const auto& [operation, name] : kOperationNames)
+        if (text == name)
+            return operation;
     return std::nullopt;
 }
 
-admin::QrStyle parse_qr(std::string_view value)
+cli::QrStyle parse_qr(std::string_view value)
 {
-    const std::optional<admin::QrStyle> style = admin::parse_qr_style(value);
+    const std::optional<cli::QrStyle> style = cli::parse_qr_style(value);
     if (!style)
         throw UsageError("--qr: expected utf8, ansi or none, got " + quoted(value));
     return *style;

@@ -17,7 +17,7 @@ const char* to_string(Operation operation); // "status", "new-codes", "enroll"
 struct CommandLine {
     enum class Action { run, help, version } action = Action::run;
     Operation operation = Operation::status;
-    admin::QrStyle qr = admin::QrStyle::utf8;
+    cli::QrStyle qr = cli::QrStyle::utf8;
 };
 
 // Anything else on the command line: exit status 2.

@@ -4,100 +4,43 @@
 // keeps working. Backup codes are kept.
 #include "self_service.hpp"
 
-#include "otpauth.hpp"
+#include "enrolment.hpp"
 #include "output.hpp"
-#include "qr.hpp"
-#include "system.hpp"
-
-#include "codec.hpp"
-#include "crypto.hpp"
-#include "totp.hpp"
-#include "verifier.hpp"
-
-#include <unistd.h>
 
 namespace twofactor::self_service {
-namespace {
-
-// A person typing gets a few tries before the new secret is thrown away;
-// piped input gets one.
-constexpr int kConfirmAttemptsOnTerminal = 3;
-
-void show(const std::string& user, const std::string& issuer, const TotpState& totp, admin::QrStyle style)
-{
-    const SecureChars uri = admin::otpauth_uri(issuer, user, totp.secret, totp.params);
-    const SecureChars secret = base32_encode(totp.secret);
-    admin::OutputBuffer out;
-    out << "Scan this QR code with your authenticator app, or type in the secret by hand.\n\n";
-    out << admin::render_qr(uri, style);
-    out << '\n' << uri << "\n\n";
-    out << "Secret:    ";
-    for (std::size_t i = 0; i < secret.size(); ++i) {
-        if (i > 0 && i % 4 == 0)
-            out << ' ';
-        out << secret[i];
-    }
-    out << "\nType:      time-based (TOTP), " << admin::uri_algorithm(totp.params.algorithm) << ", "
-        << totp.params.digits << " digits, every " << totp.params.period << " s\n";
-    out << "Issuer:    " << issuer << "\nAccount:   " << user << "\n\n";
-    out.flush();
-}
-
-// The step of the code typed, which becomes the last used step: that code
-// was on the screen, so it must not open a login afterwards.
-std::uint64_t confirm(const TotpState& totp, const Clock& clock)
-{
-    const int attempts = ::isatty(STDIN_FILENO) == 1 ? kConfirmAttemptsOnTerminal : 1;
-    for (int attempt = 1; attempt <= attempts; ++attempt) {
-        const std::optional<SecureChars> line
-            = admin::read_line("Code from the app to confirm: ", admin::Prompt::always, false);
-        if (!line)
-            break;
-        if (const auto step = totp_verify(totp.secret, totp.params, clock.now(), 1, trim_code(view(*line))))
-            return *step;
-        if (attempt < attempts)
-            admin::notice("that code does not match the new secret; try again");
-    }
-    throw Refused("reason=confirmation_failed",
-                  "the code does not match the new secret; nothing changed, your previous app setup (if any)"
-                  " still works (check the phone's clock, then run 'twofactor enroll' again)");
-}
-
-} // namespace
 
 ExitCode run_enroll(Session& session)
 {
-    require_allowed(session, Operation::enroll);
     const Config& config = session.config;
-    if (config.no_totp)
-        throw Refused("reason=totp_disabled", "authenticator app codes are not accepted on this host (no_totp)");
-    const std::optional<UserState> before = load_own_state(session);
-    require_reauthentication(session, before);
+    const std::optional<UserState> before = prepare_change(session);
 
-    TotpState totp;
-    totp.params = config.totp;
-    totp.secret = random_bytes(totp_secret_length(totp.params.algorithm));
-    totp.enrolled_at = session.clock.now();
-    const std::string issuer = config.issuer.empty() ? admin::host_name() : config.issuer;
-    show(session.subject.user, issuer, totp, session.command_line.qr);
-    totp.last_step = confirm(totp, session.clock);
+    cli::Enrolment enrolment = cli::new_enrolment(session.subject.user, config, session.clock.now());
+    cli::OutputBuffer shown;
+    shown << "Scan this QR code with your authenticator app, or type in the secret by hand.\n\n";
+    cli::print_enrolment(shown, enrolment, session.command_line.qr);
+    shown << '\n';
+    shown.flush();
+    // The code typed was on the screen: its step counts as used, so it
+    // cannot open a login afterwards.
+    const cli::Confirmation confirmation = cli::confirm_enrolment(enrolment, session.clock);
+    if (confirmation.result != cli::Confirmation::Result::confirmed)
+        throw Refused("reason=confirmation_failed",
+                      "the code does not match the new secret; nothing changed, your previous app setup (if any)"
+                      " still works (check the phone's clock, then run 'twofactor enroll' again)");
+    enrolment.totp.last_step = confirmation.step;
 
     bool replaced = false, has_codes = false;
-    update_own_state(session, before, [&](std::optional<UserState>& state) {
-        if (!state) {
-            state.emplace();
-            state->user = session.subject.user;
-        }
-        replaced = state->totp.has_value();
-        has_codes = state->codes && state->codes->remaining() > 0;
-        state->totp = std::move(totp);
+    update_own_state(session, before, [&](UserState& state) {
+        replaced = state.totp.has_value();
+        has_codes = state.codes && state.codes->remaining() > 0;
+        state.totp = std::move(enrolment.totp);
     });
     session.privileges.drop_permanently();
     audit(session.subject, "enroll", Outcome::success,
           std::string("replaced=") + (replaced ? "yes" : "no") + " algorithm=" + to_string(config.totp.algorithm)
               + " digits=" + std::to_string(config.totp.digits) + " period=" + std::to_string(config.totp.period));
 
-    admin::OutputBuffer out;
+    cli::OutputBuffer out;
     out << "Your authenticator app is set up for " << session.subject.user << ".\n";
     if (replaced)
         out << "The previous app setup no longer works: delete its entry from the old app.\n";

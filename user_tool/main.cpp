@@ -12,7 +12,7 @@
 #include "privileges.hpp"
 #include "process_hygiene.hpp"
 #include "self_service.hpp"
-#include "system.hpp"
+#include "terminal.hpp"
 
 #include "errors.hpp"
 #include "store_factory.hpp"
@@ -31,7 +31,7 @@ namespace {
 
 void print(const char* text)
 {
-    admin::OutputBuffer out;
+    cli::OutputBuffer out;
     out << text;
     out.flush();
 }
@@ -51,7 +51,7 @@ ExitCode dispatch(Session& session)
 
 int fail(ExitCode code, const std::string& message)
 {
-    admin::notice(message);
+    cli::notice(message);
     return static_cast<int>(code);
 }
 
@@ -67,7 +67,7 @@ int run_operation(Session& session)
         return static_cast<int>(dispatch(session));
     } catch (const Refused& e) {
         return failed(Outcome::refused, e.audit_reason(), e.what());
-    } catch (const admin::OperationFailed& e) {
+    } catch (const cli::OperationFailed& e) {
         return failed(Outcome::failed, "reason=output", e.what());
     } catch (const StoreError& e) {
         // The details (paths, a database server's host, port and role) go to
@@ -98,7 +98,7 @@ int run(int argc, const char* const* argv, Privileges& privileges)
         return 0;
     }
 
-    Session session{AuditSubject{{}, privileges.uid(), admin::stdin_tty()},
+    Session session{AuditSubject{{}, privileges.uid(), cli::stdin_tty()},
                     privileges,
                     Config{},
                     nullptr,
@@ -137,7 +137,7 @@ int main(int argc, char** argv)
 {
     using namespace twofactor;
     using namespace twofactor::self_service;
-    admin::set_program_name("twofactor");
+    cli::set_program_name("twofactor");
 
     const Hygiene hygiene = sanitize_process();
     open_audit_log();
@@ -157,15 +157,9 @@ int main(int argc, char** argv)
     try {
         return run(argc, argv, privileges);
     } catch (const UsageError& e) {
-        admin::notice(std::string(e.what()) + " (see 'twofactor --help')");
+        cli::notice(std::string(e.what()) + " (see 'twofactor --help')");
         return static_cast<int>(ExitCode::usage);
-    } catch (const admin::OperationFailed& e) {
-        return fail(ExitCode::failed, e.what());
-    } catch (const std::bad_alloc&) {
-        return fail(ExitCode::failed, "out of memory");
-    } catch (const std::exception& e) {
-        return fail(ExitCode::failed, std::string("internal error: ") + e.what());
     } catch (...) {
-        return fail(ExitCode::failed, "internal error");
+        return fail(ExitCode::failed, cli::current_failure_message());
     }
 }

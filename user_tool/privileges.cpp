@@ -12,7 +12,7 @@ namespace {
 
 [[noreturn]] void die(const char* what)
 {
-    admin::notice(std::string("cannot change user ids (") + what + "); stopped");
+    cli::notice(std::string("cannot change user ids (") + what + "); stopped");
     std::_Exit(1);
 }
 

@@ -1,6 +1,6 @@
 #include "reauthentication.hpp"
 
-#include "system.hpp"
+#include "terminal.hpp"
 
 #include "secure_memory.hpp"
 
@@ -96,8 +96,8 @@ int converse(int count, const pam_message** messages, pam_response** replies, Co
         switch (m->msg_style) {
         case PAM_PROMPT_ECHO_OFF:
         case PAM_PROMPT_ECHO_ON: {
-            const std::optional<SecureChars> line = admin::read_line(
-                m->msg != nullptr ? m->msg : "", admin::Prompt::always, m->msg_style == PAM_PROMPT_ECHO_OFF);
+            const std::optional<SecureChars> line = cli::read_line(m->msg != nullptr ? m->msg : "", cli::Prompt::always,
+                                                                   m->msg_style == PAM_PROMPT_ECHO_OFF);
             if (!line) {
                 state.input_ended = true;
                 return PAM_CONV_ERR; // end of input: give up rather than answer ""

@@ -54,7 +54,8 @@ struct Session {
 };
 
 // The real uid's account: its passwd entry, whose name must be a valid state
-// file name and must map back to the same uid. Throws Refused.
+// file name and must map back to the same uid (common/account.hpp). Throws
+// Refused, also when the user database cannot be read.
 std::string own_user_name(uid_t uid);
 
 // Throws Refused if twofactor.conf forbids `operation` (allow_user_*).
@@ -70,17 +71,22 @@ std::optional<UserState> load_own_state(Session& session);
 // forgot pam_twofactor cannot let a password alone through. Throws Refused.
 void require_reauthentication(Session& session, const std::optional<UserState>& before);
 
-// Same TOTP key and same backup-code set, or the same absence of each
-// (which codes are spent, the replay step, failures may differ).
-bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b);
+// The steps before a change (new-codes, enroll), in this order: allowed by
+// the configuration (allow_user_*), the method accepted on this host
+// (no_totp, no_backup_codes), the state read (an unsafe or corrupt one
+// fails here, before anyone types a password), a first second factor
+// allowed (a first set of codes is an enrolment too: allow_user_enroll),
+// and the caller re-authenticated. Returns the state read, for
+// update_own_state. Throws Refused.
+std::optional<UserState> prepare_change(Session& session);
 
-// Applies `change` to the caller's state with root's effective uid, under
-// the store's lock, only if the second factor is still the one `checked`
-// (read before re-authentication): what an administrator did meanwhile
-// (revoke, enroll, issue) or another twofactor run wrote wins. Throws
-// Refused, with nothing written, otherwise.
+// Applies `change` to the caller's state (a new one if there is none) with
+// root's effective uid, under the store's lock, only if the second factor is
+// still the one `checked` (read before re-authentication): what an
+// administrator did meanwhile (revoke, enroll, issue) or another twofactor
+// run wrote wins. Throws Refused, with nothing written, otherwise.
 void update_own_state(Session& session, const std::optional<UserState>& checked,
-                      const std::function<void(std::optional<UserState>&)>& change);
+                      const std::function<void(UserState&)>& change);
 
 ExitCode run_status(Session& session);
 ExitCode run_new_codes(Session& session);

@@ -2,52 +2,44 @@
 
 #include "reauthentication.hpp"
 
+#include "enrolment.hpp"
+
+#include "account.hpp"
 #include "state_compare.hpp"
 
-#include <pwd.h>
-
-#include <cerrno>
-#include <vector>
+#include <cstring>
 
 namespace twofactor::self_service {
 namespace {
 
-// getpwuid_r / getpwnam_r with a growing buffer; false if not found or failed.
-template <typename Lookup>
-bool lookup(Lookup&& call, passwd& entry, std::vector<char>& buffer)
+// The user database did not answer: that says nothing about the account, so
+// nothing is done (never "no such user").
+Refused lookup_failed(const Account& account)
 {
-    buffer.assign(std::size_t{16} * 1024, '\0');
-    for (;;) {
-        passwd* found = nullptr;
-        const int rc = call(&entry, buffer.data(), buffer.size(), &found);
-        if (rc == ERANGE && buffer.size() < (1u << 20)) {
-            buffer.resize(buffer.size() * 2);
-            continue;
-        }
-        return rc == 0 && found != nullptr;
-    }
+    return Refused(std::string("reason=user_lookup_failed: ") + std::strerror(account.error),
+                   std::string("cannot look up your account in the user database (") + std::strerror(account.error)
+                       + "); try again later, or ask your administrator");
 }
 
 } // namespace
 
 std::string own_user_name(uid_t uid)
 {
-    passwd entry{};
-    std::vector<char> buffer;
-    if (!lookup([uid](passwd* e, char* b, std::size_t n, passwd** f) { return ::getpwuid_r(uid, e, b, n, f); }, entry,
-                buffer))
+    const Account by_uid = look_up_account(uid);
+    if (by_uid.lookup == Account::Lookup::failed)
+        throw lookup_failed(by_uid);
+    if (by_uid.lookup == Account::Lookup::not_found)
         throw Refused("reason=unknown_uid", "your user id " + std::to_string(uid) + " has no account name");
-    std::string name = entry.pw_name != nullptr ? entry.pw_name : "";
-    if (!valid_user_name(name))
+    if (!valid_user_name(by_uid.name))
         throw Refused("reason=invalid_user_name", "your account name cannot have a second factor here");
-    // Two names for one uid, or a name that resolves elsewhere: the state
-    // file and PAM must both mean exactly this account.
-    if (!lookup(
-            [&name](passwd* e, char* b, std::size_t n, passwd** f) { return ::getpwnam_r(name.c_str(), e, b, n, f); },
-            entry, buffer)
-        || entry.pw_uid != uid)
+    // Two names for one uid, or a name that resolves elsewhere or to another
+    // spelling: the state file and PAM must both mean exactly this account.
+    const Account by_name = look_up_account(by_uid.name);
+    if (by_name.lookup == Account::Lookup::failed)
+        throw lookup_failed(by_name);
+    if (by_name.lookup != Account::Lookup::found || by_name.uid != uid || by_name.name != by_uid.name)
         throw Refused("reason=ambiguous_user_name", "your account name does not map back to your user id");
-    return name;
+    return by_uid.name;
 }
 
 void require_allowed(const Session& session, Operation operation)
@@ -73,18 +65,26 @@ std::optional<UserState> load_own_state(Session& session)
     return state;
 }
 
-bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b)
+std::optional<UserState> prepare_change(Session& session)
 {
-    const auto totp = [](const std::optional<UserState>& s) { return s ? s->totp : std::nullopt; };
-    const auto codes = [](const std::optional<UserState>& s) { return s ? s->codes : std::nullopt; };
-    const std::optional<TotpState> ta = totp(a), tb = totp(b);
-    const std::optional<BackupCodeSet> ca = codes(a), cb = codes(b);
-    return ta.has_value() == tb.has_value() && (!ta || same_totp_key(*ta, *tb)) && ca.has_value() == cb.has_value()
-        && (!ca || same_code_set(*ca, *cb));
+    const Operation operation = session.command_line.operation;
+    const Config& config = session.config;
+    require_allowed(session, operation);
+    if (operation == Operation::enroll && config.no_totp)
+        throw Refused("reason=totp_disabled", "authenticator app codes are not accepted on this host (no_totp)");
+    if (operation == Operation::new_codes && config.no_backup_codes)
+        throw Refused("reason=backup_codes_disabled", "backup codes are not accepted on this host (no_backup_codes)");
+    std::optional<UserState> before = load_own_state(session);
+    if (!(before && before->enrolled()) && !config.allow_user_enroll)
+        throw Refused("reason=not_allowed",
+                      "you have no second factor yet, and setting one up yourself is not allowed on this host"
+                      " (allow_user_enroll); ask your administrator");
+    require_reauthentication(session, before);
+    return before;
 }
 
 void update_own_state(Session& session, const std::optional<UserState>& checked,
-                      const std::function<void(std::optional<UserState>&)>& change)
+                      const std::function<void(UserState&)>& change)
 {
     bool changed_meanwhile = false;
     {
@@ -93,7 +93,7 @@ void update_own_state(Session& session, const std::optional<UserState>& checked,
             changed_meanwhile = !same_second_factor(checked, state);
             if (changed_meanwhile)
                 return false;
-            change(state);
+            change(cli::state_to_enrol(state, session.subject.user));
             return true;
         });
         // Nothing more to read or write: no connection (nor, in libpq, the

@@ -5,7 +5,6 @@
 #include "self_service.hpp"
 
 #include "output.hpp"
-#include "system.hpp"
 
 #include "otpauth.hpp"
 
@@ -14,11 +13,11 @@ namespace {
 
 std::string where(const std::string& service, const std::string& rhost, const std::string& tty)
 {
-    std::string text = "via " + admin::printable(service.empty() ? std::string("-") : service);
+    std::string text = "via " + cli::printable(service.empty() ? std::string("-") : service);
     if (!rhost.empty())
-        text += " from " + admin::printable(rhost);
+        text += " from " + cli::printable(rhost);
     else if (!tty.empty())
-        text += " on " + admin::printable(tty);
+        text += " on " + cli::printable(tty);
     return text;
 }
 
@@ -31,13 +30,13 @@ const CodeUse* last_code_use(const BackupCodeSet& set)
     return last;
 }
 
-void print(admin::OutputBuffer& out, const UserState& s, const Config& config, std::int64_t now)
+void print(cli::OutputBuffer& out, const UserState& s, const Config& config, std::int64_t now)
 {
     constexpr std::size_t kLabel = 26;
     out.padded("  Authenticator app:", kLabel);
     if (s.totp)
-        out << "set up " << admin::format_time(s.totp->enrolled_at) << " ("
-            << admin::uri_algorithm(s.totp->params.algorithm) << ", " << s.totp->params.digits << " digits, "
+        out << "set up " << cli::format_time(s.totp->enrolled_at) << " ("
+            << cli::uri_algorithm(s.totp->params.algorithm) << ", " << s.totp->params.digits << " digits, "
             << s.totp->params.period << " s)\n";
     else
         out << "not set up\n";
@@ -46,13 +45,13 @@ void print(admin::OutputBuffer& out, const UserState& s, const Config& config, s
     if (s.codes)
         out << static_cast<std::uint64_t>(s.codes->remaining()) << " of "
             << static_cast<std::uint64_t>(s.codes->slots.size()) << " left, issued "
-            << admin::format_time(s.codes->issued_at) << "\n";
+            << cli::format_time(s.codes->issued_at) << "\n";
     else
         out << "none\n";
 
     out.padded("  Last verified login:", kLabel);
     if (s.last_login)
-        out << admin::format_time(s.last_login->at) << ", "
+        out << cli::format_time(s.last_login->at) << ", "
             << (s.last_login->method == Method::totp ? "app code" : "backup code") << ", "
             << where(s.last_login->service, s.last_login->rhost, s.last_login->tty) << "\n";
     else
@@ -61,14 +60,14 @@ void print(admin::OutputBuffer& out, const UserState& s, const Config& config, s
     if (s.codes)
         if (const CodeUse* use = last_code_use(*s.codes)) {
             out.padded("  Last backup code used:", kLabel);
-            out << admin::format_time(use->at) << ", " << where(use->service, use->rhost, use->tty) << "\n";
+            out << cli::format_time(use->at) << ", " << where(use->service, use->rhost, use->tty) << "\n";
         }
 
     out.padded("  Failed attempts:", kLabel);
     out << s.failures << " since the last success\n";
     if (s.locked_until > now) {
         out.padded("  Locked out until:", kLabel);
-        out << admin::format_time(s.locked_until) << " (too many failed codes)\n";
+        out << cli::format_time(s.locked_until) << " (too many failed codes)\n";
     }
 
     if (s.codes && s.codes->remaining() == 0)
@@ -86,16 +85,16 @@ ExitCode run_status(Session& session)
     session.privileges.drop_permanently();
 
     const std::string& user = session.subject.user;
-    admin::OutputBuffer out;
+    cli::OutputBuffer out;
     if (!state || !state->enrolled()) {
-        out << "No second factor is set up for " << user << " on " << admin::host_name() << ".\n";
+        out << "No second factor is set up for " << user << " on " << cli::host_name() << ".\n";
         if (session.config.allow_user_enroll)
             out << "Set one up with 'twofactor enroll' (authenticator app) and 'twofactor new-codes'.\n";
         out.flush();
         audit(session.subject, "status", Outcome::success, "enrolled=no");
         return ExitCode::not_enrolled;
     }
-    out << "Second factor of " << user << " on " << admin::host_name() << ":\n";
+    out << "Second factor of " << user << " on " << cli::host_name() << ":\n";
     print(out, *state, session.config, session.clock.now());
     out.flush();
     audit(session.subject, "status", Outcome::success, "enrolled=yes");

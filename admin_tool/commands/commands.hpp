@@ -1,7 +1,7 @@
 // One factory per command; each command lives in its own file here.
 #pragma once
 
-#include "../cli.hpp"
+#include "../command.hpp"
 
 #include <memory>
 

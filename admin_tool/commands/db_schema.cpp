@@ -4,7 +4,7 @@
 // `migrate`) before the hosts are switched to it.
 #include "commands.hpp"
 
-#include "../output.hpp"
+#include "output.hpp"
 
 #include "pg_state_store.hpp"
 
@@ -36,12 +36,12 @@ public:
         const PgSchemaChange change = store.create_schema();
         const int latest = pg_schema_latest_version();
         if (!change.from) {
-            notice("created the twofactor schema at " + version_text(change.to));
+            cli::notice("created the twofactor schema at " + version_text(change.to));
         } else if (*change.from < latest) {
             throw OperationFailed("the twofactor schema exists at " + version_text(*change.from) + ", older than "
                                   + version_text(latest) + ": run 'twofactor-admin db-migrate'");
         } else {
-            notice("the twofactor schema already exists at " + version_text(*change.from) + "; nothing to do");
+            cli::notice("the twofactor schema already exists at " + version_text(*change.from) + "; nothing to do");
         }
         return ExitCode::ok;
     }
@@ -70,9 +70,9 @@ public:
         const PgSchemaChange change = store.migrate_schema();
         const int from = change.from.value_or(0);
         if (from == change.to)
-            notice("the twofactor schema is at " + version_text(change.to) + "; nothing to do");
+            cli::notice("the twofactor schema is at " + version_text(change.to) + "; nothing to do");
         else
-            notice("migrated the twofactor schema from " + version_text(from) + " to " + version_text(change.to));
+            cli::notice("migrated the twofactor schema from " + version_text(from) + " to " + version_text(change.to));
         return ExitCode::ok;
     }
 };

@@ -4,24 +4,17 @@
 #include "commands.hpp"
 
 #include "../json.hpp"
-#include "../otpauth.hpp"
-#include "../output.hpp"
-#include "../qr.hpp"
-#include "../system.hpp"
+
+#include "enrolment.hpp"
+#include "otpauth.hpp"
+#include "output.hpp"
+#include "qr.hpp"
 
 #include "codec.hpp"
 #include "crypto.hpp"
-#include "totp.hpp"
-#include "verifier.hpp"
-
-#include <unistd.h>
 
 namespace twofactor::admin {
 namespace {
-
-// An admin typing by hand gets a few tries before the secret is thrown away;
-// piped input gets one, so a script fails at once with one error line.
-constexpr int kConfirmAttemptsOnTerminal = 3;
 
 class EnrollCommand final : public Command {
 public:
@@ -71,7 +64,7 @@ public:
         const std::string user = required_user(ctx.options);
         const bool json = flag(ctx.options, "json");
         const bool force = flag(ctx.options, "force");
-        const QrStyle style = qr_style(ctx.options, json);
+        const cli::QrStyle style = qr_style(ctx.options, json);
         require_account(user);
 
         // Checked now so nobody scans a code that cannot be stored; checked
@@ -80,103 +73,79 @@ public:
         if (existing && existing->totp && !force)
             throw OperationFailed(user + " already has a TOTP secret; use --force to replace it");
 
-        TotpState totp;
-        totp.params = ctx.config.totp;
-        totp.secret = random_bytes(totp_secret_length(totp.params.algorithm));
-        totp.enrolled_at = ctx.clock.now();
-        const std::string issuer = ctx.config.issuer.empty() ? host_name() : ctx.config.issuer;
-
-        show(user, issuer, totp, style, json);
+        cli::Enrolment enrolment = cli::new_enrolment(user, ctx.config, ctx.clock.now());
+        show(enrolment, style, json);
         if (!flag(ctx.options, "no-confirm"))
-            totp.last_step = confirm(totp, ctx.clock);
+            enrolment.totp.last_step = confirm(enrolment, ctx.clock);
 
         bool replaced = false;
         const bool stored = ctx.store.update(user, [&](std::optional<UserState>& state) {
             if (state && state->totp && !force)
                 return false;
-            if (!state) {
-                state.emplace();
-                state->user = user;
-            }
-            replaced = state->totp.has_value();
-            state->totp = std::move(totp);
+            UserState& target = cli::state_to_enrol(state, user);
+            replaced = target.totp.has_value();
+            target.totp = std::move(enrolment.totp);
             return true;
         });
         if (!stored)
             throw OperationFailed(user + " was enrolled by someone else meanwhile; nothing stored (use --force)");
-        notice(std::string(replaced ? "replaced the TOTP secret of " : "enrolled ") + user + " ("
-               + to_string(ctx.config.totp.algorithm) + ", " + std::to_string(ctx.config.totp.digits) + " digits, "
-               + std::to_string(ctx.config.totp.period) + " s)");
+        cli::notice(std::string(replaced ? "replaced the TOTP secret of " : "enrolled ") + user + " ("
+                    + to_string(ctx.config.totp.algorithm) + ", " + std::to_string(ctx.config.totp.digits) + " digits, "
+                    + std::to_string(ctx.config.totp.period) + " s)");
         return ExitCode::ok;
     }
 
 private:
-    static QrStyle qr_style(const po::variables_map& options, bool json)
+    static cli::QrStyle qr_style(const po::variables_map& options, bool json)
     {
         if (!options.count("qr"))
-            return json ? QrStyle::none : QrStyle::utf8;
+            return json ? cli::QrStyle::none : cli::QrStyle::utf8;
         const std::string name = options["qr"].as<std::string>();
-        const std::optional<QrStyle> style = parse_qr_style(name);
+        const std::optional<cli::QrStyle> style = cli::parse_qr_style(name);
         if (!style)
             throw UsageError("--qr: expected utf8, ansi or none, got '" + name + "'");
-        if (json && *style != QrStyle::none)
+        if (json && *style != cli::QrStyle::none)
             throw UsageError("--json prints no QR code; drop --qr");
         return *style;
     }
 
-    static void show(const std::string& user, const std::string& issuer, const TotpState& totp, QrStyle style,
-                     bool json)
+    static void show(const cli::Enrolment& enrolment, cli::QrStyle style, bool json)
     {
-        const SecureChars uri = otpauth_uri(issuer, user, totp.secret, totp.params);
-        const SecureChars secret = base32_encode(totp.secret);
-        OutputBuffer out;
+        cli::OutputBuffer out;
         if (json) {
+            const TotpState& totp = enrolment.totp;
             JsonWriter w(out);
             w.begin_object()
                 .field("version", 1u)
-                .field("user", user)
-                .field("uri", uri)
-                .field("secret", secret)
+                .field("user", enrolment.account)
+                .field("uri", cli::otpauth_uri(enrolment.issuer, enrolment.account, totp.secret, totp.params))
+                .field("secret", base32_encode(totp.secret))
                 .field("algorithm", to_string(totp.params.algorithm))
                 .field("digits", totp.params.digits)
                 .field("period", totp.params.period)
-                .field("issuer", issuer)
+                .field("issuer", enrolment.issuer)
                 .end_object();
             out << '\n';
         } else {
-            out << "Scan this QR code with the authenticator app of " << user << ", or enter the secret by hand.\n\n";
-            out << render_qr(uri, style);
-            out << '\n' << uri << "\n\n";
-            out << "Secret:    ";
-            // Groups of four, the way apps show and accept typed secrets.
-            for (std::size_t i = 0; i < secret.size(); ++i) {
-                if (i > 0 && i % 4 == 0)
-                    out << ' ';
-                out << secret[i];
-            }
-            out << "\nType:      time-based (TOTP), " << uri_algorithm(totp.params.algorithm) << ", "
-                << totp.params.digits << " digits, every " << totp.params.period << " s\n";
-            out << "Issuer:    " << issuer << "\nAccount:   " << user << "\n";
+            out << "Scan this QR code with the authenticator app of " << enrolment.account
+                << ", or enter the secret by hand.\n\n";
+            cli::print_enrolment(out, enrolment, style);
         }
         out.flush();
     }
 
     // The step of the code the user typed, which becomes the last used step
     // (that code was shown to whoever watched the enrolment).
-    static std::uint64_t confirm(const TotpState& totp, const Clock& clock)
+    static std::uint64_t confirm(const cli::Enrolment& enrolment, const Clock& clock)
     {
-        const int attempts = ::isatty(STDIN_FILENO) == 1 ? kConfirmAttemptsOnTerminal : 1;
-        for (int attempt = 1; attempt <= attempts; ++attempt) {
-            const std::optional<SecureChars> line = read_line("Code from the app to confirm: ", Prompt::always, false);
-            if (!line && attempt == 1)
-                throw OperationFailed("no confirmation code on standard input; nothing stored (or use --no-confirm)");
-            if (!line)
-                break;
-            const std::string_view code = trim_code(view(*line));
-            if (const auto step = totp_verify(totp.secret, totp.params, clock.now(), 1, code))
-                return *step;
-            if (attempt < attempts)
-                notice("that code does not match; try again");
+        const cli::Confirmation confirmation = cli::confirm_enrolment(enrolment, clock);
+        switch (confirmation.result) {
+        case cli::Confirmation::Result::confirmed:
+            return confirmation.step;
+        case cli::Confirmation::Result::no_input:
+            throw OperationFailed("no confirmation code on standard input; nothing stored (or use --no-confirm)");
+        case cli::Confirmation::Result::no_match:
+            break;
         }
         throw OperationFailed("the code does not match the new secret; nothing stored (check the phone's clock)");
     }

@@ -3,8 +3,9 @@
 #include "commands.hpp"
 
 #include "../json.hpp"
-#include "../output.hpp"
-#include "../system.hpp"
+
+#include "enrolment.hpp"
+#include "output.hpp"
 
 #include "backup_codes.hpp"
 
@@ -53,53 +54,32 @@ public:
         std::optional<BackupCodeSet> previous;
         bool has_totp = false;
         ctx.store.update(user, [&](std::optional<UserState>& state) {
-            if (!state) {
-                state.emplace();
-                state->user = user;
-            }
-            previous = state->codes;
-            has_totp = state->totp.has_value();
-            state->codes = issued.set;
+            UserState& target = cli::state_to_enrol(state, user);
+            previous = target.codes;
+            has_totp = target.totp.has_value();
+            target.codes = issued.set;
             return true;
         });
 
-        const std::string host = host_name();
-        OutputBuffer out;
+        cli::OutputBuffer out;
         if (flag(ctx.options, "json"))
-            print_json(out, user, host, issued, previous.has_value(), has_totp);
+            print_json(out, user, cli::host_name(), issued, previous.has_value(), has_totp);
         else
-            print_block(out, user, host, issued);
-        try {
-            out.flush();
-        } catch (const OperationFailed& e) {
-            throw OperationFailed(std::string(e.what()) + "; the new codes are stored but were not shown: issue again");
-        }
+            cli::print_code_sheet(out, user, issued,
+                                  "Keep these codes offline; each works once, and a new set cancels them.\n");
+        cli::flush_new_codes(out, "issue again");
 
         if (previous)
-            notice("replaced the previous set of " + user + " (issued " + format_time(previous->issued_at) + ", "
-                   + std::to_string(previous->remaining()) + " of " + std::to_string(previous->slots.size())
-                   + " unused): its codes no longer work");
+            cli::notice("replaced the previous set of " + user + " (issued " + cli::format_time(previous->issued_at)
+                        + ", " + std::to_string(previous->remaining()) + " of " + std::to_string(previous->slots.size())
+                        + " unused): its codes no longer work");
         if (!has_totp)
-            notice(user + " has no TOTP secret: these backup codes are a codes-only second factor");
+            cli::notice(user + " has no TOTP secret: these backup codes are a codes-only second factor");
         return ExitCode::ok;
     }
 
 private:
-    static void print_block(OutputBuffer& out, const std::string& user, const std::string& host,
-                            const IssuedCodes& issued)
-    {
-        const std::string rule(56, '-');
-        out << rule << "\nBackup codes for " << user << " on " << host << "\nIssued "
-            << format_time_long(issued.set.issued_at) << "\n\n";
-        const std::size_t n = issued.codes.size();
-        for (std::size_t i = 0; i < n; ++i) {
-            // "[ ]" to tick off on paper, right-aligned numbers for 10+ codes.
-            out << (n >= 10 && i + 1 < 10 ? "   " : "  ") << (i + 1) << ".  " << issued.codes[i] << "   [ ]\n";
-        }
-        out << "\nKeep these codes offline; each works once, and a new set cancels them.\n" << rule << "\n";
-    }
-
-    static void print_json(OutputBuffer& out, const std::string& user, const std::string& host,
+    static void print_json(cli::OutputBuffer& out, const std::string& user, const std::string& host,
                            const IssuedCodes& issued, bool replaced, bool has_totp)
     {
         JsonWriter w(out);

@@ -5,7 +5,8 @@
 #include "commands.hpp"
 
 #include "../json.hpp"
-#include "../output.hpp"
+
+#include "output.hpp"
 
 #include "errors.hpp"
 
@@ -22,21 +23,21 @@ struct Entry {
 };
 
 // A free-text field from PAM, safe for the terminal; "-" when empty.
-std::string shown(const std::string& field) { return field.empty() ? "-" : printable(field); }
+std::string shown(const std::string& field) { return field.empty() ? "-" : cli::printable(field); }
 
 std::string last_use(const std::optional<LastLogin>& l)
 {
     if (!l)
         return "-";
-    std::string s = format_time(l->at) + " " + shown(l->service);
+    std::string s = cli::format_time(l->at) + " " + shown(l->service);
     if (!l->rhost.empty())
-        s += " from " + printable(l->rhost);
+        s += " from " + cli::printable(l->rhost);
     return s;
 }
 
 std::string locked_until(const UserState& s, std::int64_t now)
 {
-    return s.locked_until > now ? format_time(s.locked_until) : "-";
+    return s.locked_until > now ? cli::format_time(s.locked_until) : "-";
 }
 
 std::string codes_column(const UserState& s)
@@ -46,7 +47,7 @@ std::string codes_column(const UserState& s)
     return std::to_string(s.codes->remaining()) + "/" + std::to_string(s.codes->slots.size());
 }
 
-void print_table(OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now)
+void print_table(cli::OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now)
 {
     using Row = std::array<std::string, 6>;
     std::vector<Row> rows;
@@ -56,8 +57,9 @@ void print_table(OutputBuffer& out, const std::vector<Entry>& entries, std::int6
         if (!e.state)
             continue;
         const UserState& s = *e.state;
-        rows.push_back({e.user, s.totp ? "yes" : "no", codes_column(s), s.codes ? format_time(s.codes->issued_at) : "-",
-                        locked_until(s, now), last_use(s.last_login)});
+        rows.push_back({e.user, s.totp ? "yes" : "no", codes_column(s),
+                        s.codes ? cli::format_time(s.codes->issued_at) : "-", locked_until(s, now),
+                        last_use(s.last_login)});
     }
     if (rows.size() == 1)
         return;
@@ -72,26 +74,26 @@ void print_table(OutputBuffer& out, const std::vector<Entry>& entries, std::int6
     }
 }
 
-void print_detail(OutputBuffer& out, const std::string& user, const UserState& s, std::int64_t now)
+void print_detail(cli::OutputBuffer& out, const std::string& user, const UserState& s, std::int64_t now)
 {
     out << '\n' << user << '\n';
     if (s.totp)
         out << "  TOTP:          yes, " << to_string(s.totp->params.algorithm) << ", " << s.totp->params.digits
-            << " digits, " << s.totp->params.period << " s; enrolled " << format_time(s.totp->enrolled_at) << '\n';
+            << " digits, " << s.totp->params.period << " s; enrolled " << cli::format_time(s.totp->enrolled_at) << '\n';
     else
         out << "  TOTP:          no\n";
     if (s.codes)
         out << "  Backup codes:  " << s.codes->remaining() << " of " << s.codes->slots.size() << " left, "
-            << s.codes->length << " characters, issued " << format_time(s.codes->issued_at) << '\n';
+            << s.codes->length << " characters, issued " << cli::format_time(s.codes->issued_at) << '\n';
     else
         out << "  Backup codes:  none\n";
     out << "  Failures:      " << s.failures;
     if (s.locked_until > now)
-        out << ", locked until " << format_time(s.locked_until);
+        out << ", locked until " << cli::format_time(s.locked_until);
     out << '\n';
     if (s.last_login) {
         const LastLogin& l = *s.last_login;
-        out << "  Last login:    " << format_time(l.at) << " with "
+        out << "  Last login:    " << cli::format_time(l.at) << " with "
             << (l.method == Method::totp ? "TOTP" : "a backup code") << ", service " << shown(l.service) << ", from "
             << shown(l.rhost) << ", tty " << shown(l.tty) << '\n';
     }
@@ -108,7 +110,7 @@ void print_detail(OutputBuffer& out, const std::string& user, const UserState& s
         }
         const CodeUse& u = *slot.used;
         out << "used    ";
-        out.padded(format_time(u.at), 18);
+        out.padded(cli::format_time(u.at), 18);
         out << shown(u.service) << " / " << shown(u.rhost) << " / " << shown(u.tty) << '\n';
     }
 }
@@ -167,7 +169,7 @@ void json_state(JsonWriter& w, const UserState& s, std::int64_t now)
         w.null();
 }
 
-void print_json(OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now)
+void print_json(cli::OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now)
 {
     JsonWriter w(out);
     w.begin_object().field("version", 1u).key("users").begin_array();
@@ -232,7 +234,7 @@ public:
         }
 
         const std::int64_t now = ctx.clock.now();
-        OutputBuffer out;
+        cli::OutputBuffer out;
         if (flag(ctx.options, "json")) {
             print_json(out, entries, now);
         } else {
@@ -247,12 +249,12 @@ public:
         // Reported after the output, one line each, as the exit code says.
         for (const Entry& e : entries) {
             if (!e.error.empty())
-                notice("cannot read the state of " + e.user + ": " + e.error);
+                cli::notice("cannot read the state of " + e.user + ": " + e.error);
             else if (!e.state && named)
-                notice(not_enrolled(e.user, ctx.config).what());
+                cli::notice(not_enrolled(e.user, ctx.config).what());
         }
         if (entries.empty())
-            notice("no user has second-factor state in " + store_name(ctx.config));
+            cli::notice("no user has second-factor state in " + store_name(ctx.config));
         return code;
     }
 };

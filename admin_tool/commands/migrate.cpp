@@ -9,7 +9,7 @@
 // unless --force, and even then nothing spent in the target is revived.
 #include "commands.hpp"
 
-#include "../output.hpp"
+#include "output.hpp"
 
 #include "state_compare.hpp"
 #include "store_factory.hpp"
@@ -28,7 +28,7 @@ Config::Store parse_store(const po::variables_map& options, const char* flag)
         return Config::Store::file;
     if (value == "postgresql")
         return Config::Store::postgresql;
-    throw UsageError(std::string("--") + flag + ": expected file or postgresql, got '" + printable(value) + "'");
+    throw UsageError(std::string("--") + flag + ": expected file or postgresql, got '" + cli::printable(value) + "'");
 }
 
 const char* store_name(Config::Store store) { return store == Config::Store::file ? "file" : "postgresql"; }
@@ -80,7 +80,7 @@ public:
         const std::unique_ptr<StateStore> target = open_state_store(target_config);
 
         std::size_t counts[5] = {};
-        OutputBuffer out;
+        cli::OutputBuffer out;
         for (const std::string& user : source->users()) {
             const Outcome outcome = move_one(*source, *target, user, force, keep_source);
             ++counts[static_cast<int>(outcome)];
@@ -91,10 +91,10 @@ public:
         const std::size_t moved
             = counts[static_cast<int>(Outcome::copied)] + counts[static_cast<int>(Outcome::overwritten)];
         const std::size_t refused = counts[static_cast<int>(Outcome::refused)];
-        notice(std::string(keep_source ? "copied " : "moved ") + std::to_string(moved) + " user(s) from "
-               + store_name(from) + " to " + store_name(to) + "; "
-               + std::to_string(counts[static_cast<int>(Outcome::identical)]) + " already there; "
-               + std::to_string(refused) + " refused");
+        cli::notice(std::string(keep_source ? "copied " : "moved ") + std::to_string(moved) + " user(s) from "
+                    + store_name(from) + " to " + store_name(to) + "; "
+                    + std::to_string(counts[static_cast<int>(Outcome::identical)]) + " already there; "
+                    + std::to_string(refused) + " refused");
         if (refused > 0)
             throw OperationFailed(std::to_string(refused)
                                   + " user(s) have a different state in the target and were left alone (--force "

@@ -3,7 +3,7 @@
 // enrolled" to the module (denied, or let through by nullok).
 #include "commands.hpp"
 
-#include "../output.hpp"
+#include "output.hpp"
 
 namespace twofactor::admin {
 namespace {
@@ -68,12 +68,12 @@ public:
             throw NotEnrolled(user + " has " + missing + "; nothing revoked");
 
         if (removed_file)
-            notice("removed the second factor of " + user
-                   + ": not enrolled now (denied at login, or let through on the password alone with nullok)");
+            cli::notice("removed the second factor of " + user
+                        + ": not enrolled now (denied at login, or let through on the password alone with nullok)");
         else if (what == What::codes)
-            notice("revoked the backup codes of " + user + "; the TOTP secret remains");
+            cli::notice("revoked the backup codes of " + user + "; the TOTP secret remains");
         else
-            notice("revoked the TOTP secret of " + user + "; the backup codes remain");
+            cli::notice("revoked the TOTP secret of " + user + "; the backup codes remain");
         return ExitCode::ok;
     }
 

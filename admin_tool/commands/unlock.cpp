@@ -3,7 +3,7 @@
 // user's own.
 #include "commands.hpp"
 
-#include "../output.hpp"
+#include "output.hpp"
 
 namespace twofactor::admin {
 namespace {
@@ -45,11 +45,12 @@ public:
         if (!found)
             throw not_enrolled(user, ctx.config);
         if (locked_until > now)
-            notice("unlocked " + user + " (was locked until " + format_time(locked_until) + ")");
+            cli::notice("unlocked " + user + " (was locked until " + cli::format_time(locked_until) + ")");
         else if (failures > 0)
-            notice("cleared " + std::to_string(failures) + " failed attempt(s) of " + user + "; it was not locked");
+            cli::notice("cleared " + std::to_string(failures) + " failed attempt(s) of " + user
+                        + "; it was not locked");
         else
-            notice(user + " was not locked and had no failed attempts");
+            cli::notice(user + " was not locked and had no failed attempts");
         return ExitCode::ok;
     }
 };

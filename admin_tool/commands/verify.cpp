@@ -4,8 +4,8 @@
 // The code never comes from argv, where any local user could read it.
 #include "commands.hpp"
 
-#include "../output.hpp"
-#include "../system.hpp"
+#include "output.hpp"
+#include "terminal.hpp"
 
 #include "verifier.hpp"
 
@@ -37,12 +37,13 @@ public:
         // Before asking: nobody should type a code for a user who has none.
         if (!ctx.store.load(user))
             throw not_enrolled(user, ctx.config);
-        const std::optional<SecureChars> code = read_line("Verification code: ", Prompt::terminal_only, true);
+        const std::optional<SecureChars> code = cli::read_line("Verification code: ", cli::Prompt::terminal_only, true);
         if (!code)
             throw UsageError("no code on standard input");
 
         Verifier verifier(ctx.store, VerifyPolicy::from(ctx.config), ctx.clock);
-        const VerifyResult r = verifier.verify(user, view(*code), LoginContext{"twofactor-admin", "", stdin_tty()});
+        const VerifyResult r
+            = verifier.verify(user, view(*code), LoginContext{"twofactor-admin", "", cli::stdin_tty()});
         switch (r.verdict) {
         case Verdict::accepted:
             accepted(r, ctx.config);
@@ -50,7 +51,7 @@ public:
         case Verdict::not_enrolled:
             throw not_enrolled(user, ctx.config);
         case Verdict::locked_out:
-            throw OperationFailed(user + " is locked out until " + format_time(r.locked_until)
+            throw OperationFailed(user + " is locked out until " + cli::format_time(r.locked_until)
                                   + "; the code was not checked (twofactor-admin unlock " + user + ")");
         case Verdict::wrong_code:
             break;
@@ -58,14 +59,14 @@ public:
         std::string why = r.replayed ? "code rejected: that TOTP code (or a later one) was already used"
                                      : "code rejected: wrong or already used";
         if (r.lockout_started)
-            why += "; " + user + " is now locked out until " + format_time(r.locked_until);
+            why += "; " + user + " is now locked out until " + cli::format_time(r.locked_until);
         throw OperationFailed(why);
     }
 
 private:
     static void accepted(const VerifyResult& r, const Config& config)
     {
-        OutputBuffer out;
+        cli::OutputBuffer out;
         if (r.method == Method::totp) {
             out << "TOTP code accepted.\n";
         } else {

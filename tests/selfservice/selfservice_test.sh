@@ -181,6 +181,19 @@ setpriv --reuid="$user" --regid="$user" --init-groups "$bindir/twofactor-nosuid"
 check "without the setuid bit: refused" 1 "$?"
 check_contains "without the setuid bit: says why" "not installed setuid root" "$work/out"
 
+# A user database that cannot be read (every lookup fails with EIO): an
+# error that stops the tool, not "you have no account". Root runs the copy
+# without the setuid bit, which honours LD_PRELOAD.
+if [ -n "${TWOFACTOR_BROKEN_PASSWD:-}" ]; then
+  unshare -m "$here/in_namespace.sh" "$work" -- env -i PATH=/usr/bin:/bin LD_PRELOAD="$TWOFACTOR_BROKEN_PASSWD" \
+    "$bindir/twofactor-nosuid" status </dev/null >"$work/out" 2>&1
+  check "passwd lookup fails: refused" 1 "$?"
+  check_contains "passwd lookup fails: says the user database failed" "cannot look up your account" "$work/out"
+  check_absent "passwd lookup fails: not taken for a missing account" "has no account name" "$work/out"
+else
+  echo "# skip: TWOFACTOR_BROKEN_PASSWD not set (run through ctest): failing passwd lookups not checked"
+fi
+
 # --- first enrolment: no state, so the stack's nullok asks no code --------
 run_self -- status
 check "status without a second factor: exit 3" 3 "$RC"
@@ -398,6 +411,8 @@ check_contains "audit: forbidden" "operation=new-codes outcome=refused reason=no
 check_contains "audit: unverified stack" "reason=second_factor_not_checked" "$log"
 check_contains "audit: changed meanwhile" "operation=enroll outcome=refused reason=state_changed_meanwhile" "$log"
 check_contains "audit: closed stdio" "standard input, output or error is closed" "$log"
+[ -n "${TWOFACTOR_BROKEN_PASSWD:-}" ] &&
+  check_contains "audit: failed passwd lookup" "operation=status outcome=refused reason=user_lookup_failed" "$log"
 leaked=0
 for secret in "${codes_a[@]}" "${codes_b[@]}" "${codes_c[@]}" "$SECRET" "$old_secret" "$password"; do
   [ -n "$secret" ] && grep -qF -- "$secret" "$log" && leaked=$((leaked + 1))

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-namespace twofactor::admin {
+namespace twofactor::cli {
 
 std::optional<QrStyle> parse_qr_style(std::string_view name)
 {
@@ -109,4 +109,4 @@ SecureChars render_qr(const SecureChars& text, QrStyle style)
     return out;
 }
 
-} // namespace twofactor::admin
+} // namespace twofactor::cli

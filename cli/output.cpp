@@ -5,11 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <ctime>
 #include <string>
 
-namespace twofactor::admin {
+namespace twofactor::cli {
 
 OutputBuffer& OutputBuffer::operator<<(std::string_view text)
 {
@@ -112,4 +113,12 @@ std::string format_with(std::int64_t t, bool long_form)
 std::string format_time(std::int64_t t) { return format_with(t, false); }
 std::string format_time_long(std::int64_t t) { return format_with(t, true); }
 
-} // namespace twofactor::admin
+std::string host_name()
+{
+    char buffer[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buffer, sizeof buffer - 1) != 0 || buffer[0] == '\0')
+        return "twofactor";
+    return buffer;
+}
+
+} // namespace twofactor::cli

@@ -42,6 +42,10 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The operation was refused or failed (exit status 1): the error the pieces
+// shared with twofactor(1) throw too.
+using cli::OperationFailed;
+
 // A command-line flag that is really a configuration key (--count is
 // backup_code_count): the value goes through the config parser, so ranges
 // and messages are the same as in twofactor.conf.

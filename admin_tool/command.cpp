@@ -1,8 +1,10 @@
-#include "cli.hpp"
+#include "command.hpp"
 
 #include "commands/commands.hpp"
-#include "operation_failed.hpp"
-#include "system.hpp"
+
+#include "account.hpp"
+
+#include <cstring>
 
 namespace twofactor::admin {
 
@@ -54,11 +56,13 @@ NotEnrolled not_enrolled(const std::string& user, const Config& config)
 
 void require_account(const std::string& user)
 {
-    const std::optional<std::string> account = system_account_name(user);
-    if (!account)
+    const Account account = look_up_account(user);
+    if (account.lookup == Account::Lookup::failed)
+        throw OperationFailed("cannot look up user '" + user + "': " + std::strerror(account.error));
+    if (account.lookup == Account::Lookup::not_found)
         throw NotEnrolled("unknown user '" + user + "' (not in the passwd database)");
-    if (*account != user)
-        throw OperationFailed("'" + user + "' is the account '" + *account
+    if (account.name != user)
+        throw OperationFailed("'" + user + "' is the account '" + account.name
                               + "' in the user database: use that name (logins find state by it)");
 }
 

@@ -1,8 +1,8 @@
 // Everything twofactor-admin and twofactor(1) print on standard output goes
 // through an OutputBuffer: a wiping buffer written with write(2), so a
 // printed secret or backup code is never copied into stdio's or iostream's
-// buffers, which nobody wipes. Also the text helpers every command's output
-// shares.
+// buffers, which nobody wipes. Also the one-line notices on standard error
+// and the text helpers every command's output shares.
 #pragma once
 
 #include "secure_memory.hpp"
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace twofactor::admin {
+namespace twofactor::cli {
 
 class OutputBuffer {
 public:
@@ -54,4 +54,8 @@ std::string format_time(std::int64_t t);
 // Local time with the zone, "2024-05-01 12:00:05 CEST", for printed codes.
 std::string format_time_long(std::int64_t t);
 
-} // namespace twofactor::admin
+// The host name ("twofactor" if there is none), printed on code sheets and
+// status, and the default issuer of enrolments.
+std::string host_name();
+
+} // namespace twofactor::cli

@@ -2,7 +2,7 @@
 
 #include "codec.hpp"
 
-namespace twofactor::admin {
+namespace twofactor::cli {
 
 std::string percent_encode(std::string_view text)
 {
@@ -63,4 +63,4 @@ SecureChars otpauth_uri(std::string_view issuer, std::string_view account, const
     return uri;
 }
 
-} // namespace twofactor::admin
+} // namespace twofactor::cli

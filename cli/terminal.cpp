@@ -1,43 +1,14 @@
-#include "system.hpp"
+#include "terminal.hpp"
 
-#include "account.hpp"
-#include "operation_failed.hpp"
-
-#include <pwd.h>
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
-#include <cstring>
 #include <iterator>
 #include <string>
-#include <vector>
 
-namespace twofactor::admin {
-
-std::optional<std::string> system_account_name(const std::string& user)
-{
-    Account account = look_up_account(user);
-    switch (account.lookup) {
-    case Account::Lookup::found:
-        return std::move(account.name);
-    case Account::Lookup::not_found:
-        return std::nullopt;
-    case Account::Lookup::failed:
-        break;
-    }
-    throw OperationFailed("cannot look up user '" + user + "': " + std::strerror(account.error));
-}
-
-std::string host_name()
-{
-    char buffer[HOST_NAME_MAX + 1] = {};
-    if (::gethostname(buffer, sizeof buffer - 1) != 0 || buffer[0] == '\0')
-        return "twofactor";
-    return buffer;
-}
+namespace twofactor::cli {
 
 std::string stdin_tty()
 {
@@ -162,4 +133,4 @@ std::optional<SecureChars> read_line(std::string_view prompt, Prompt when, bool 
     return line;
 }
 
-} // namespace twofactor::admin
+} // namespace twofactor::cli

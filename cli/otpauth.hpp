@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace twofactor::admin {
+namespace twofactor::cli {
 
 // RFC 3986 percent-encoding: unreserved characters stay, every other byte
 // becomes %XX (a space is %20, never '+', which apps would show literally).
@@ -24,4 +24,4 @@ SecureChars otpauth_uri(std::string_view issuer, std::string_view account, const
 // "SHA1", "SHA256", "SHA512": the spelling the URI format uses.
 const char* uri_algorithm(TotpAlgorithm algorithm);
 
-} // namespace twofactor::admin
+} // namespace twofactor::cli

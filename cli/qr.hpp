@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-namespace twofactor::admin {
+namespace twofactor::cli {
 
 enum class QrStyle {
     // UTF-8 half blocks in the terminal's own colours, two module rows per
@@ -29,4 +29,4 @@ std::optional<QrStyle> parse_qr_style(std::string_view name);
 // zone, lines ending in '\n'. Throws OperationFailed if it cannot be encoded.
 SecureChars render_qr(const SecureChars& text, QrStyle style);
 
-} // namespace twofactor::admin
+} // namespace twofactor::cli

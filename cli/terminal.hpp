@@ -1,6 +1,6 @@
-// What twofactor-admin asks of the host: the passwd database, the host name,
-// the terminal, and one line typed on standard input (read unbuffered into
-// a wiping buffer, because it is a code).
+// What the command-line tools ask of the terminal: its name, and one line
+// typed on standard input (read unbuffered into a wiping buffer, because it
+// is a code or a password).
 #pragma once
 
 #include "secure_memory.hpp"
@@ -9,15 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace twofactor::admin {
-
-// The account `user` names in the passwd database (files, LDAP, ... via
-// NSS), by the database's own spelling of it (common/account.hpp), or
-// nullopt if there is none. Throws OperationFailed if the lookup fails.
-std::optional<std::string> system_account_name(const std::string& user);
-
-// The host name, the default issuer of enrolments.
-std::string host_name();
+namespace twofactor::cli {
 
 // The terminal on standard input ("/dev/pts/3"), or "" when it is not one.
 std::string stdin_tty();
@@ -33,4 +25,4 @@ enum class Prompt {
 // typed. nullopt at end of input.
 std::optional<SecureChars> read_line(std::string_view prompt, Prompt when, bool hide);
 
-} // namespace twofactor::admin
+} // namespace twofactor::cli
