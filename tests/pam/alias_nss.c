@@ -1,9 +1,9 @@
 /* Preloaded into pam_test_user_names: a user database that ignores case for
  * one account, as SSSD (case_sensitive = false), winbind or an LDAP server
  * with a case-insensitive uid attribute do. Every spelling of "alice" is
- * the account "alice"; the name "nss-broken" makes the lookup fail with
- * EIO, like an unreachable directory server; every other name goes to the
- * real getpwnam_r. */
+ * the account "alice"; a name starting with "nss-broken" makes the lookup
+ * fail with EIO, like an unreachable directory server; every other name
+ * goes to the real getpwnam_r. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -26,7 +26,7 @@ static char* put(char** cursor, size_t* left, const char* s)
 int getpwnam_r(const char* name, struct passwd* pwd, char* buf, size_t buflen, struct passwd** result)
 {
     *result = NULL;
-    if (strcmp(name, "nss-broken") == 0)
+    if (strncmp(name, "nss-broken", strlen("nss-broken")) == 0)
         return EIO;
     if (strcasecmp(name, "alice") == 0) {
         char* cursor = buf;
