@@ -93,7 +93,9 @@ public:
         const bool stored = ctx.store.update(user, [&](std::optional<UserState>& state) {
             if (state && state->totp && !force)
                 return false;
-            if (!state) {
+            if (!state || !state->enrolled()) {
+                // No second factor yet: a fresh state, also in place of a
+                // record of failed codes (an account that was not enrolled).
                 state.emplace();
                 state->user = user;
             }

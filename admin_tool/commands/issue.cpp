@@ -53,7 +53,9 @@ public:
         std::optional<BackupCodeSet> previous;
         bool has_totp = false;
         ctx.store.update(user, [&](std::optional<UserState>& state) {
-            if (!state) {
+            if (!state || !state->enrolled()) {
+                // No second factor yet: a fresh state, also in place of a
+                // record of failed codes (an account that was not enrolled).
                 state.emplace();
                 state->user = user;
             }
