@@ -39,6 +39,7 @@ struct Attempt {
     PamLogger& logger;
     const Config& config;
     LoginFields fields;
+    bool is_account; // the user database knows fields.user
     Conversation conversation;
     SystemClock clock;
 
@@ -172,6 +173,16 @@ int report(Attempt& a, const VerifyResult& r)
         });
         return PAM_SUCCESS;
     }
+    case Verdict::not_enrolled:
+        // Either the state went away between our check and the verifier's
+        // (nullok), or the attempt was counted like a wrong code of an
+        // enrolled user, so the answer does not tell who is enrolled.
+        if (a.config.nullok) {
+            a.decision(LogLevel::info, "ignored", {},
+                       [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });
+            return PAM_IGNORE;
+        }
+        [[fallthrough]];
     case Verdict::wrong_code:
         if (r.lockout_started) {
             // This failure was the last one allowed: tell the user now, and
@@ -184,8 +195,12 @@ int report(Attempt& a, const VerifyResult& r)
             });
             return fail(a.pamh, PAM_MAXTRIES);
         }
-        a.decision(LogLevel::notice, "denied", r.replayed ? "totp" : "",
-                   [&](LogLine& line) { line.add("reason", r.replayed ? "replayed_code" : "wrong_code"); });
+        a.decision(LogLevel::notice, "denied", r.replayed ? "totp" : "", [&](LogLine& line) {
+            line.add("reason",
+                     r.verdict == Verdict::not_enrolled ? "not_enrolled"
+                         : r.replayed                   ? "replayed_code"
+                                                        : "wrong_code");
+        });
         return fail(a.pamh, PAM_AUTH_ERR);
     case Verdict::locked_out:
         a.conversation.error(lockout_message(r.locked_until, now));
@@ -193,15 +208,6 @@ int report(Attempt& a, const VerifyResult& r)
             line.add("reason", "locked").add("seconds_left", seconds_left(r.locked_until, now));
         });
         return fail(a.pamh, PAM_MAXTRIES);
-    case Verdict::not_enrolled:
-        // The state went away between our check and the verifier's.
-        if (a.config.nullok) {
-            a.decision(LogLevel::info, "ignored", {},
-                       [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });
-            return PAM_IGNORE;
-        }
-        a.decision(LogLevel::notice, "denied", "not_enrolled");
-        return fail(a.pamh, PAM_AUTH_ERR);
     }
     return fail(a.pamh, PAM_SERVICE_ERR);
 }
@@ -250,7 +256,8 @@ int run(Attempt& a)
         return PAM_IGNORE;
     }
     // Without nullok an unenrolled user is prompted like anyone else, so the
-    // prompts do not tell who is enrolled; the verifier then says not_enrolled.
+    // prompts do not tell who is enrolled; the verifier then says not_enrolled
+    // and, for an account, counts the failure as for an enrolled user.
     store->idle(); // no database connection held while the user types
     TypedCode typed = ask_for_code(a, state);
     if (typed.status != PAM_SUCCESS)
@@ -264,7 +271,11 @@ int run(Attempt& a)
         return fail(a.pamh, PAM_AUTH_ERR);
     }
 
-    Verifier verifier(*store, VerifyPolicy::from(a.config), a.clock);
+    VerifyPolicy policy = VerifyPolicy::from(a.config);
+    // Not for names that are no account: a state for each would let anyone
+    // fill the state directory (pam_twofactor(8), LOCKOUT).
+    policy.count_unenrolled = a.is_account && !a.config.nullok;
+    Verifier verifier(*store, policy, a.clock);
     const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty};
     // The state read before the prompt is the verifier's snapshot: the file
     // is read once more, under the lock, and not a third time.
@@ -330,6 +341,7 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
         logger,
         config,
         LoginFields{name, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST), item_string(pamh, PAM_TTY)},
+        account.lookup == Account::Lookup::found,
         Conversation(pamh, (flags & PAM_SILENT) != 0),
         SystemClock{}};
     logger.log(LogLevel::debug,
