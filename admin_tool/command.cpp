@@ -54,6 +54,13 @@ NotEnrolled not_enrolled(const std::string& user, const Config& config)
     return NotEnrolled(user + " is not enrolled (no state in " + store_name(config) + ")");
 }
 
+NotEnrolled not_enrolled(const std::string& user, const Config& config, const std::optional<UserState>& state)
+{
+    if (!state)
+        return not_enrolled(user, config);
+    return NotEnrolled(user + " is not enrolled (only failed codes are recorded; unlock removes them)");
+}
+
 void require_account(const std::string& user)
 {
     const Account account = look_up_account(user);

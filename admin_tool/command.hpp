@@ -88,8 +88,11 @@ std::vector<std::unique_ptr<Command>> all_commands();
 std::string required_user(const po::variables_map& options); // the USER positional, name-checked
 // Where state lives, for messages: "/var/lib/twofactor" or "the PostgreSQL store".
 std::string store_name(const Config& config);
-// "USER is not enrolled (no state in WHERE)".
+// "USER is not enrolled (no state in WHERE)", or, for a state that holds
+// only failed codes (an account the module counted, docs/state-format.md),
+// "USER is not enrolled (only failed codes are recorded; ...)".
 NotEnrolled not_enrolled(const std::string& user, const Config& config);
+NotEnrolled not_enrolled(const std::string& user, const Config& config, const std::optional<UserState>& state);
 bool flag(const po::variables_map& options, const char* name); // a bool_switch
 // Before giving `user` state: an account by exactly that name. Throws
 // NotEnrolled if there is none; OperationFailed if the user database spells

@@ -94,7 +94,9 @@ void flush_new_codes(OutputBuffer& out, std::string_view again)
 
 UserState& state_to_enrol(std::optional<UserState>& state, const std::string& user)
 {
-    if (!state) {
+    // A record of failed codes alone (an account that was never enrolled)
+    // is not a second factor: the new one starts afresh.
+    if (!state || !state->enrolled()) {
         state.emplace();
         state->user = user;
     }

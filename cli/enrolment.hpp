@@ -62,8 +62,8 @@ void print_code_sheet(OutputBuffer& out, const std::string& account, const Issue
 // ("run 'twofactor new-codes' again"). Throws OperationFailed.
 void flush_new_codes(OutputBuffer& out, std::string_view again);
 
-// The state a new secret or code set goes into: `state`, made for `user`
-// if there is none yet.
+// The state a new secret or code set goes into: `state`, made afresh for
+// `user` if there is none yet or it holds only failed codes (not enrolled).
 UserState& state_to_enrol(std::optional<UserState>& state, const std::string& user);
 
 } // namespace twofactor::cli

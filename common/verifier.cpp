@@ -79,6 +79,18 @@ bool try_totp(UserState& state, std::string_view code, std::int64_t now, const V
     return true;
 }
 
+// One more consecutive failure; the last one allowed starts a lockout.
+void count_failure(UserState& state, std::int64_t now, const VerifyPolicy& policy, VerifyResult& result)
+{
+    state.failures += 1;
+    if (state.failures >= policy.max_failures) {
+        state.failures = 0;
+        state.locked_until = now + policy.lockout_seconds;
+        result.lockout_started = true;
+        result.locked_until = state.locked_until;
+    }
+}
+
 bool try_backup_code(UserState& state, const std::optional<DerivedCode>& derived, std::int64_t now,
                      const VerifyPolicy& policy, const LoginContext& context)
 {
@@ -97,7 +109,7 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
                     std::int64_t now, const VerifyPolicy& policy, const LoginContext& context)
 {
     VerifyResult result;
-    if (!state.enrolled()) {
+    if (!state.enrolled() && !policy.count_unenrolled) {
         result.verdict = Verdict::not_enrolled;
         return result;
     }
@@ -107,6 +119,11 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
         return result;
     }
     state.locked_until = 0; // an expired lockout is over
+    if (!state.enrolled()) {
+        result.verdict = Verdict::not_enrolled;
+        count_failure(state, now, policy, result);
+        return result;
+    }
 
     const std::string_view code = trim_code(typed);
     std::optional<Method> method;
@@ -124,13 +141,7 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
         return result;
     }
     result.verdict = Verdict::wrong_code;
-    state.failures += 1;
-    if (state.failures >= policy.max_failures) {
-        state.failures = 0;
-        state.locked_until = now + policy.lockout_seconds;
-        result.lockout_started = true;
-        result.locked_until = state.locked_until;
-    }
+    count_failure(state, now, policy, result);
     return result;
 }
 
@@ -143,17 +154,19 @@ VerifyResult Verifier::verify(const std::string& user, std::string_view typed, c
                               const std::optional<UserState>& snapshot)
 {
     const std::int64_t now = clock_.now();
+    const bool enrolled = snapshot && snapshot->enrolled();
     // Outside the lock: run the KDF for the snapshot's set, so simultaneous
     // logins never queue behind each other's scrypt.
-    if (!snapshot || !snapshot->enrolled()) {
+    if (!enrolled && !policy_.count_unenrolled) {
         run_decoy_kdf(policy_, typed);
         return VerifyResult{Verdict::not_enrolled, {}, 0, 0, 0, false, false};
     }
-    if (is_locked(*snapshot, now))
+    // Counted or not, a locked user costs no KDF and no write.
+    if (snapshot && is_locked(*snapshot, now))
         return VerifyResult{Verdict::locked_out, {}, 0, 0, snapshot->locked_until, false, false};
 
     std::optional<DerivedCode> derived;
-    if (policy_.backup_codes && snapshot->codes && snapshot->codes->remaining() > 0) {
+    if (enrolled && policy_.backup_codes && snapshot->codes && snapshot->codes->remaining() > 0) {
         if (const auto normalized = normalize_backup_code(typed, snapshot->codes->length))
             derived = derive_backup_code(*snapshot->codes, *normalized);
     } else {
@@ -162,14 +175,19 @@ VerifyResult Verifier::verify(const std::string& user, std::string_view typed, c
 
     VerifyResult result;
     store_.update(user, [&](std::optional<UserState>& state) {
-        if (!state || !state->enrolled()) {
-            result.verdict = Verdict::not_enrolled;
-            return false;
+        if (!state) {
+            if (!policy_.count_unenrolled) {
+                result.verdict = Verdict::not_enrolled;
+                return false;
+            }
+            state.emplace(); // the failure count alone: still not enrolled
+            state->user = user;
         }
         // If the set was replaced since the snapshot, match_backup_code sees
         // another salt and refuses: the code was typed for the old set.
         result = decide(*state, typed, derived, now, policy_, context);
-        return result.verdict != Verdict::locked_out;
+        const bool counted = result.verdict != Verdict::not_enrolled || policy_.count_unenrolled;
+        return result.verdict != Verdict::locked_out && counted;
     });
     return result;
 }

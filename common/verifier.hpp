@@ -28,7 +28,7 @@ enum class Verdict {
     accepted,
     wrong_code,   // wrong, malformed or replayed code (counted as a failure)
     locked_out,   // too many failures: refused without checking
-    not_enrolled, // no TOTP secret and no backup codes
+    not_enrolled, // no TOTP secret and no backup codes (counted if count_unenrolled)
 };
 const char* to_string(Verdict verdict);
 
@@ -53,6 +53,13 @@ struct VerifyPolicy {
     // parameters, so the response time does not tell who has codes.
     std::optional<ScryptParams> decoy_kdf;
     unsigned decoy_code_length = 8;
+    // Count a code typed for a user who is not enrolled as a failure, with
+    // the same lockout as for an enrolled user, in a state that holds only
+    // the count (created if need be). The module sets it for a name that is
+    // an account, without nullok, so that what a wrong code does (messages,
+    // return codes, the write) does not tell who is enrolled. Off, a user
+    // who is not enrolled gets not_enrolled and nothing is written.
+    bool count_unenrolled = false;
 
     static VerifyPolicy from(const Config& config);
 };
@@ -62,7 +69,9 @@ std::string_view trim_code(std::string_view typed);
 
 // Decides one attempt and applies its effect to `state`. `derived` is the KDF
 // output of the typed code for the state's current set (nullopt if the input
-// is not shaped like a backup code or was derived for another set).
+// is not shaped like a backup code or was derived for another set). For a
+// state that is not enrolled: not_enrolled, and with count_unenrolled the
+// lockout check and the failure count an enrolled user gets.
 VerifyResult decide(UserState& state, std::string_view typed, const std::optional<DerivedCode>& derived,
                     std::int64_t now, const VerifyPolicy& policy, const LoginContext& context);
 

@@ -39,12 +39,27 @@ struct Attempt {
     PamLogger& logger;
     const Config& config;
     LoginFields fields;
+    bool is_account; // the user database knows fields.user
     Conversation conversation;
     SystemClock clock;
 
-    void decision(LogLevel level, std::string_view outcome, std::string_view method, std::string_view detail)
+    // Logs "OUTCOME user=... method=METHOD" and the fields `add` appends.
+    template <typename Add>
+    void decision(LogLevel level, std::string_view outcome, std::string_view method, Add&& add)
     {
-        logger.log(level, decision_line(outcome, fields, method, detail));
+        LogLine line = decision_line(outcome, fields, method);
+        add(line);
+        logger.log(level, line);
+    }
+    void decision(LogLevel level, std::string_view outcome, std::string_view reason)
+    {
+        decision(level, outcome, {}, [&](LogLine& line) { line.add("reason", reason); });
+    }
+    // "error user=... reason=REASON detail=TEXT": TEXT, an exception's
+    // message, is a value like any other (it may quote the user name).
+    void error(LogLevel level, std::string_view reason, std::string_view text)
+    {
+        decision(level, "error", {}, [&](LogLine& line) { line.add("reason", reason).detail(text); });
     }
 };
 
@@ -81,7 +96,7 @@ int set_authtok(Attempt& a, const SecureChars& password)
     terminated.push_back('\0');
     const int rc = pam_set_item(a.pamh, PAM_AUTHTOK, terminated.data());
     if (rc != PAM_SUCCESS)
-        a.decision(LogLevel::error, "error", "-", "reason=set_authtok_failed");
+        a.decision(LogLevel::error, "error", "set_authtok_failed");
     return rc;
 }
 
@@ -111,14 +126,15 @@ TypedCode ask_for_code(Attempt& a, const std::optional<UserState>& state)
     switch (answer.status) {
     case AnswerStatus::conversation_error:
     case AnswerStatus::no_answer:
-        a.decision(LogLevel::notice, "error", "-",
-                   answer.status == AnswerStatus::no_answer ? "reason=no_answer" : "reason=conversation_failed");
+        a.decision(LogLevel::notice, "error",
+                   answer.status == AnswerStatus::no_answer ? "no_answer" : "conversation_failed");
         typed.status = PAM_CONV_ERR;
         return typed;
     case AnswerStatus::too_long:
         // A failed attempt like any other wrong code: the verifier counts it
         // toward the lockout (and reports an existing lockout).
-        a.logger.log(LogLevel::debug, "answer longer than " + std::to_string(kMaxAnswerBytes) + " bytes");
+        a.logger.log(LogLevel::debug,
+                     LogLine("note").add("reason", "answer_too_long").add("limit", std::to_string(kMaxAnswerBytes)));
         return typed;
     case AnswerStatus::ok:
         break;
@@ -136,10 +152,7 @@ TypedCode ask_for_code(Attempt& a, const std::optional<UserState>& state)
     return typed;
 }
 
-std::string seconds_left(std::int64_t until, std::int64_t now)
-{
-    return "seconds_left=" + std::to_string(until > now ? until - now : 0);
-}
+std::string seconds_left(std::int64_t until, std::int64_t now) { return std::to_string(until > now ? until - now : 0); }
 
 int report(Attempt& a, const VerifyResult& r)
 {
@@ -147,42 +160,54 @@ int report(Attempt& a, const VerifyResult& r)
     switch (r.verdict) {
     case Verdict::accepted: {
         const Method method = r.method.value_or(Method::totp);
-        std::string detail;
-        if (method == Method::backup_code) {
-            detail = "codes_remaining=" + std::to_string(r.codes_remaining)
-                + " codes_total=" + std::to_string(r.codes_total);
+        if (method == Method::backup_code)
             for (const std::string& text :
                  backup_code_messages(r.codes_remaining, r.codes_total, a.config.warn_remaining))
                 if (!a.conversation.info(text))
-                    a.logger.log(LogLevel::warning, "could not show the remaining-codes message");
-        }
-        a.decision(LogLevel::info, "accepted", to_string(method), detail);
+                    a.logger.log(LogLevel::warning,
+                                 LogLine("note").add("user", a.fields.user).add("reason", "message_not_shown"));
+        a.decision(LogLevel::info, "accepted", to_string(method), [&](LogLine& line) {
+            if (method == Method::backup_code)
+                line.add("codes_remaining", std::to_string(r.codes_remaining))
+                    .add("codes_total", std::to_string(r.codes_total));
+        });
         return PAM_SUCCESS;
     }
+    case Verdict::not_enrolled:
+        // Either the state went away between our check and the verifier's
+        // (nullok), or the attempt was counted like a wrong code of an
+        // enrolled user, so the answer does not tell who is enrolled.
+        if (a.config.nullok) {
+            a.decision(LogLevel::info, "ignored", {},
+                       [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });
+            return PAM_IGNORE;
+        }
+        [[fallthrough]];
     case Verdict::wrong_code:
         if (r.lockout_started) {
             // This failure was the last one allowed: tell the user now, and
             // PAM_MAXTRIES so the application stops asking.
             a.conversation.error(lockout_message(r.locked_until, now));
-            a.decision(LogLevel::warning, "locked_out", "-",
-                       "reason=too_many_failures lockout=started " + seconds_left(r.locked_until, now));
+            a.decision(LogLevel::warning, "locked_out", {}, [&](LogLine& line) {
+                line.add("reason", "too_many_failures")
+                    .add("lockout", "started")
+                    .add("seconds_left", seconds_left(r.locked_until, now));
+            });
             return fail(a.pamh, PAM_MAXTRIES);
         }
-        a.decision(LogLevel::notice, "denied", r.replayed ? "totp" : "-",
-                   r.replayed ? "reason=replayed_code" : "reason=wrong_code");
+        a.decision(LogLevel::notice, "denied", r.replayed ? "totp" : "", [&](LogLine& line) {
+            line.add("reason",
+                     r.verdict == Verdict::not_enrolled ? "not_enrolled"
+                         : r.replayed                   ? "replayed_code"
+                                                        : "wrong_code");
+        });
         return fail(a.pamh, PAM_AUTH_ERR);
     case Verdict::locked_out:
         a.conversation.error(lockout_message(r.locked_until, now));
-        a.decision(LogLevel::warning, "locked_out", "-", "reason=locked " + seconds_left(r.locked_until, now));
+        a.decision(LogLevel::warning, "locked_out", {}, [&](LogLine& line) {
+            line.add("reason", "locked").add("seconds_left", seconds_left(r.locked_until, now));
+        });
         return fail(a.pamh, PAM_MAXTRIES);
-    case Verdict::not_enrolled:
-        // The state went away between our check and the verifier's.
-        if (a.config.nullok) {
-            a.decision(LogLevel::info, "ignored", "-", "reason=not_enrolled nullok");
-            return PAM_IGNORE;
-        }
-        a.decision(LogLevel::notice, "denied", "-", "reason=not_enrolled");
-        return fail(a.pamh, PAM_AUTH_ERR);
     }
     return fail(a.pamh, PAM_SERVICE_ERR);
 }
@@ -195,17 +220,17 @@ int guarded(Attempt& a, Step&& step)
     try {
         return step();
     } catch (const InvalidUserName& e) {
-        a.decision(LogLevel::notice, "error", "-", std::string("reason=invalid_user_name: ") + e.what());
+        a.error(LogLevel::notice, "invalid_user_name", e.what());
         return fail(a.pamh, PAM_USER_UNKNOWN);
     } catch (const StoreError& e) {
         // Fail closed: an unsafe or unreadable state file never lets anyone in.
-        a.decision(LogLevel::error, "error", "-", std::string("reason=state_unavailable: ") + e.what());
+        a.error(LogLevel::error, "state_unavailable", e.what());
         return fail(a.pamh, PAM_AUTHINFO_UNAVAIL);
     } catch (const CryptoError& e) {
-        a.decision(LogLevel::error, "error", "-", std::string("reason=crypto_failure: ") + e.what());
+        a.error(LogLevel::error, "crypto_failure", e.what());
         return fail(a.pamh, PAM_SERVICE_ERR);
     } catch (const ConfigError& e) {
-        a.decision(LogLevel::error, "error", "-", std::string("reason=bad_configuration: ") + e.what());
+        a.error(LogLevel::error, "bad_configuration", e.what());
         return fail(a.pamh, PAM_SERVICE_ERR);
     }
 }
@@ -226,23 +251,31 @@ int run(Attempt& a)
         return rc;
 
     if (!(state && state->enrolled()) && a.config.nullok) {
-        a.decision(LogLevel::info, "ignored", "-", "reason=not_enrolled nullok");
+        a.decision(LogLevel::info, "ignored", {},
+                   [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });
         return PAM_IGNORE;
     }
     // Without nullok an unenrolled user is prompted like anyone else, so the
-    // prompts do not tell who is enrolled; the verifier then says not_enrolled.
+    // prompts do not tell who is enrolled; the verifier then says not_enrolled
+    // and, for an account, counts the failure as for an enrolled user.
     store->idle(); // no database connection held while the user types
     TypedCode typed = ask_for_code(a, state);
     if (typed.status != PAM_SUCCESS)
         return fail(a.pamh, typed.status);
     if (typed.is_the_password) {
-        a.decision(LogLevel::notice, "denied", "-",
-                   "reason=password_as_code not_counted (a client answering every prompt with the password:"
-                   " PasswordAuthentication, pam_twofactor(8))");
+        // A client answering every prompt with the password: sshd's
+        // PasswordAuthentication (pam_twofactor(8), LOCKOUT).
+        a.decision(LogLevel::notice, "denied", {}, [](LogLine& line) {
+            line.add("reason", "password_as_code").add("counted", "no").add("hint", "PasswordAuthentication");
+        });
         return fail(a.pamh, PAM_AUTH_ERR);
     }
 
-    Verifier verifier(*store, VerifyPolicy::from(a.config), a.clock);
+    VerifyPolicy policy = VerifyPolicy::from(a.config);
+    // Not for names that are no account: a state for each would let anyone
+    // fill the state directory (pam_twofactor(8), LOCKOUT).
+    policy.count_unenrolled = a.is_account && !a.config.nullok;
+    Verifier verifier(*store, policy, a.clock);
     const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty};
     // The state read before the prompt is the verifier's snapshot: the file
     // is read once more, under the lock, and not a third time.
@@ -272,7 +305,8 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
     try {
         config = load_config_from_arguments(arguments);
     } catch (const ConfigError& e) {
-        logger.log(LogLevel::error, std::string("configuration error: ") + e.what());
+        logger.log(LogLevel::error,
+                   LogLine("error").add("user", {}).add("reason", "bad_configuration").detail(e.what()));
         return fail(pamh, PAM_SERVICE_ERR);
     }
     logger.set_debug(config.debug);
@@ -282,7 +316,7 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
     if (user_rc == PAM_CONV_AGAIN)
         return PAM_INCOMPLETE; // the application will call us again
     if (user_rc != PAM_SUCCESS || user == nullptr || *user == '\0') {
-        logger.log(LogLevel::notice, "error user=- reason=no_user_name");
+        logger.log(LogLevel::notice, LogLine("error").add("user", {}).add("reason", "no_user_name"));
         return fail(pamh, user_rc == PAM_CONV_ERR ? PAM_CONV_ERR : PAM_USER_UNKNOWN);
     }
     // The state belongs to the account, by its own name (common/account.hpp):
@@ -292,23 +326,30 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
     const Account account = look_up_account(user);
     if (account.lookup == Account::Lookup::failed) {
         logger.log(LogLevel::error,
-                   "error user=" + log_field(user) + " reason=user_lookup_failed: " + std::strerror(account.error));
+                   LogLine("error")
+                       .add("user", user)
+                       .add("reason", "user_lookup_failed")
+                       .detail(std::strerror(account.error)));
         return fail(pamh, PAM_AUTHINFO_UNAVAIL);
     }
     const std::string name = account.lookup == Account::Lookup::found ? account.name : std::string(user);
     if (name != user)
-        logger.log(LogLevel::info, "user=" + log_field(user) + " is the account " + log_field(name));
+        logger.log(LogLevel::info, LogLine("account").add("user", user).add("account", name));
 
     Attempt attempt{
         pamh,
         logger,
         config,
         LoginFields{name, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST), item_string(pamh, PAM_TTY)},
+        account.lookup == Account::Lookup::found,
         Conversation(pamh, (flags & PAM_SILENT) != 0),
         SystemClock{}};
     logger.log(LogLevel::debug,
-               "state_dir=" + log_field(config.state_dir) + " window=" + std::to_string(config.window) + " nullok="
-                   + (config.nullok ? "yes" : "no") + " forward_pass=" + (config.forward_pass ? "yes" : "no"));
+               LogLine("settings")
+                   .add("state_dir", config.state_dir)
+                   .add("window", std::to_string(config.window))
+                   .add("nullok", config.nullok ? "yes" : "no")
+                   .add("forward_pass", config.forward_pass ? "yes" : "no"));
     return run(attempt);
 }
 

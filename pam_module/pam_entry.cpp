@@ -8,7 +8,6 @@
 
 #include <exception>
 #include <new>
-#include <string>
 
 namespace {
 
@@ -16,7 +15,8 @@ int unexpected(pam_handle_t* pamh, const char* what, int status) noexcept
 {
     twofactor::pam::PamLogger logger(pamh);
     try {
-        logger.log(twofactor::LogLevel::error, std::string("internal error: ") + what);
+        logger.log(twofactor::LogLevel::error,
+                   twofactor::pam::LogLine("error").add("reason", "internal_error").detail(what));
     } catch (...) {
         // Nothing more to do without memory.
     }

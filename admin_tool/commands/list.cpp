@@ -1,7 +1,9 @@
 // list [USER...]: what each user has (TOTP, backup codes left, last use,
 // lockout), as a table or as the stable JSON of docs/json.md. Never a code,
 // a hash or a secret. One unreadable state file is reported and skipped, so
-// one bad file does not hide everyone else's state.
+// one bad file does not hide everyone else's state. A record that holds
+// only failed codes (an account without a second factor, counted by the
+// module) is listed with its lockout, as not enrolled.
 #include "commands.hpp"
 
 #include "../json.hpp"
@@ -18,8 +20,10 @@ namespace {
 
 struct Entry {
     std::string user;
-    std::optional<UserState> state; // nullopt: not enrolled (named users only)
+    std::optional<UserState> state; // nullopt: no state (named users only)
     std::string error;              // set if the state could not be read
+
+    bool enrolled() const { return state && state->enrolled(); }
 };
 
 // A free-text field from PAM, safe for the terminal; "-" when empty.
@@ -77,6 +81,8 @@ void print_table(cli::OutputBuffer& out, const std::vector<Entry>& entries, std:
 void print_detail(cli::OutputBuffer& out, const std::string& user, const UserState& s, std::int64_t now)
 {
     out << '\n' << user << '\n';
+    if (!s.enrolled())
+        out << "  Not enrolled:  no TOTP secret and no backup codes; only failed codes are counted\n";
     if (s.totp)
         out << "  TOTP:          yes, " << to_string(s.totp->params.algorithm) << ", " << s.totp->params.digits
             << " digits, " << s.totp->params.period << " s; enrolled " << cli::format_time(s.totp->enrolled_at) << '\n';
@@ -169,14 +175,14 @@ void json_state(JsonWriter& w, const UserState& s, std::int64_t now)
         w.null();
 }
 
-void print_json(cli::OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now)
+void print_json(cli::OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now, bool named)
 {
     JsonWriter w(out);
     w.begin_object().field("version", 1u).key("users").begin_array();
     for (const Entry& e : entries) {
         if (!e.state)
             continue;
-        w.begin_object().field("user", e.user);
+        w.begin_object().field("user", e.user).field("enrolled", e.enrolled());
         json_state(w, *e.state, now);
         w.end_object();
     }
@@ -186,7 +192,7 @@ void print_json(cli::OutputBuffer& out, const std::vector<Entry>& entries, std::
             w.begin_object().field("user", e.user).field("error", e.error).end_object();
     w.end_array().key("not_enrolled").begin_array();
     for (const Entry& e : entries)
-        if (!e.state && e.error.empty())
+        if (named && !e.enrolled() && e.error.empty())
             w.value(e.user);
     w.end_array().end_object();
     out << '\n';
@@ -201,8 +207,9 @@ public:
     {
         return "Without USER: one line per user with state. With USER: those users, and each code\n"
                "slot (used or not; when, for which service, from which host). Times are local.\n"
-               "Exit status 1 if a state file could not be read, else 3 if a named user has no\n"
-               "state; the other users are still listed.\n";
+               "A user with neither TOTP nor codes is an account that is not enrolled, whose\n"
+               "failed codes the module counts. Exit status 1 if a state file could not be read,\n"
+               "else 3 if a named user is not enrolled; the other users are still listed.\n";
     }
 
     void declare(po::options_description& shown, po::options_description& hidden,
@@ -228,7 +235,7 @@ public:
             Entry e{std::move(users[i]), std::move(loaded[i].state), std::move(loaded[i].error)};
             if (!e.error.empty())
                 code = ExitCode::failed;
-            else if (!e.state && named && code == ExitCode::ok)
+            else if (!e.enrolled() && named && code == ExitCode::ok)
                 code = ExitCode::not_enrolled;
             entries.push_back(std::move(e));
         }
@@ -236,7 +243,7 @@ public:
         const std::int64_t now = ctx.clock.now();
         cli::OutputBuffer out;
         if (flag(ctx.options, "json")) {
-            print_json(out, entries, now);
+            print_json(out, entries, now, named);
         } else {
             print_table(out, entries, now);
             if (named)
@@ -250,8 +257,8 @@ public:
         for (const Entry& e : entries) {
             if (!e.error.empty())
                 cli::notice("cannot read the state of " + e.user + ": " + e.error);
-            else if (!e.state && named)
-                cli::notice(not_enrolled(e.user, ctx.config).what());
+            else if (!e.enrolled() && named)
+                cli::notice(not_enrolled(e.user, ctx.config, e.state).what());
         }
         if (entries.empty())
             cli::notice("no user has second-factor state in " + store_name(ctx.config));

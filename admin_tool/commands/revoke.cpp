@@ -36,14 +36,17 @@ public:
         const std::string user = required_user(ctx.options);
         const What what = parse_what(ctx.options);
         // Looked at first, so a user without state leaves no lock file behind.
-        if (!ctx.store.load(user))
-            throw not_enrolled(user, ctx.config);
+        // A record holding only failed codes has nothing to revoke (unlock
+        // removes it).
+        const std::optional<UserState> before = ctx.store.load(user);
+        if (!before || !before->enrolled())
+            throw not_enrolled(user, ctx.config, before);
 
         std::string missing;
         bool removed_file = false;
         ctx.store.update(user, [&](std::optional<UserState>& state) {
-            if (!state) {
-                missing = "no state";
+            if (!state || !state->enrolled()) {
+                missing = "no second factor";
                 return false;
             }
             if (what == What::codes && !state->codes) {

@@ -1,6 +1,7 @@
 // unlock USER: ends a lockout and clears the failure count (docs/design.md,
 // "Lockout"), for the admin who has checked that the failures were the
-// user's own.
+// user's own. The record of an account that is not enrolled holds nothing
+// but that count (docs/state-format.md): it is removed.
 #include "commands.hpp"
 
 #include "output.hpp"
@@ -28,6 +29,7 @@ public:
 
         const std::int64_t now = ctx.clock.now();
         bool found = false;
+        bool removed = false;
         unsigned failures = 0;
         std::int64_t locked_until = 0;
         ctx.store.update(user, [&](std::optional<UserState>& state) {
@@ -36,6 +38,11 @@ public:
             found = true;
             failures = state->failures;
             locked_until = state->locked_until;
+            if (!state->enrolled()) {
+                state.reset();
+                removed = true;
+                return true;
+            }
             if (state->failures == 0 && state->locked_until == 0)
                 return false; // nothing to write
             state->failures = 0;
@@ -51,6 +58,8 @@ public:
                         + "; it was not locked");
         else
             cli::notice(user + " was not locked and had no failed attempts");
+        if (removed)
+            cli::notice(user + " is not enrolled: the record of its failed codes is removed");
         return ExitCode::ok;
     }
 };

@@ -34,9 +34,11 @@ public:
     ExitCode run(const Context& ctx) const override
     {
         const std::string user = required_user(ctx.options);
-        // Before asking: nobody should type a code for a user who has none.
-        if (!ctx.store.load(user))
-            throw not_enrolled(user, ctx.config);
+        // Before asking: nobody should type a code for a user who has none
+        // (a record of failed codes alone is not a second factor).
+        const std::optional<UserState> state = ctx.store.load(user);
+        if (!state || !state->enrolled())
+            throw not_enrolled(user, ctx.config, state);
         const std::optional<SecureChars> code = cli::read_line("Verification code: ", cli::Prompt::terminal_only, true);
         if (!code)
             throw UsageError("no code on standard input");

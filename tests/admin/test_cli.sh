@@ -165,7 +165,8 @@ check "list JSON shape (docs/json.md)" json "
 assert set(d) == {'version','users','errors','not_enrolled'} and d['version'] == 1, sorted(d)
 assert [u['user'] for u in d['users']] == ['bin','daemon','sys'], d['users']
 for u in d['users']:
-    assert set(u) == {'user','totp','codes','failures','locked','locked_until','last_login'}, sorted(u)
+    assert set(u) == {'user','enrolled','totp','codes','failures','locked','locked_until','last_login'}, sorted(u)
+    assert u['enrolled'] is True
 b = d['users'][0]
 assert b['totp'] is None and b['codes']['length'] == 12
 assert set(b['codes']) == {'issued_at','length','total','remaining','slots'}
@@ -229,6 +230,41 @@ expect "revoke --all" 0 -- revoke sys --all
 expect "list of a revoked user" 3 -- list bin
 expect_unchanged "verify of a revoked user" 3 "${CODES[4]}" -- verify bin
 expect_unchanged "revoke a user without state" 3 -- revoke "$NOBODY_USER"
+
+echo "# an account without a second factor, whose failed codes the module counted"
+# The record pam_twofactor writes for it (docs/state-format.md): the count alone.
+failures_only() {
+    printf 'twofactor-state 1\nuser sys\nfailures %s %s\nend\n' "$1" "$2" >"$STATE/sys"
+    chmod 0600 "$STATE/sys"
+}
+failures_only 0 $(($(now) + 300))
+expect "list with such a record" 0 -- list
+check "...a row without TOTP or codes, locked" grep -Eq '^sys +no +- +- +[0-9]{4}-' "$W/out"
+expect "list sys: not enrolled" 3 -- list sys
+check "...says so" bash -c "grep -q 'sys is not enrolled' '$W/err' && grep -q '^  Not enrolled:' '$W/out' && grep -q 'locked until' '$W/out'"
+expect "list sys --json" 3 -- list sys --json
+check "...enrolled false, locked, under not_enrolled" json "
+u = d['users'][0]
+assert (u['user'], u['enrolled'], u['locked'], u['totp'], u['codes']) == ('sys', False, True, None, None), u
+assert d['not_enrolled'] == ['sys'], d"
+expect "list --json of everyone" 0 -- list --json
+check "...lists it, not enrolled, not_enrolled empty" json "
+assert [u['enrolled'] for u in d['users'] if u['user'] == 'sys'] == [False] and d['not_enrolled'] == [], d"
+expect_unchanged "verify refuses it as not enrolled" 3 "12345678" -- verify sys
+expect_unchanged "revoke has nothing to revoke" 3 -- revoke sys
+check "...saying only failed codes are recorded" grep -q "sys is not enrolled (only failed codes are recorded" "$W/err"
+expect "unlock removes the record" 0 -- unlock sys
+check "...the file is gone" test ! -e "$STATE/sys"
+check "...and says so" bash -c "grep -q 'unlocked sys' '$W/err' && grep -q 'record of its failed codes is removed' '$W/err'"
+failures_only 3 0
+expect "issue over such a record" 0 -- issue sys
+expect "list sys --json" 0 -- list sys --json
+check "...a fresh state: codes, no failures" json "u = d['users'][0]; assert u['enrolled'] and u['failures'] == 0 and u['codes']['remaining'] == 10, u"
+failures_only 0 $(($(now) + 300))
+expect "enroll over such a record" 0 -- enroll sys --no-confirm --qr=none
+expect "list sys --json" 0 -- list sys --json
+check "...a fresh state: TOTP, not locked" json "u = d['users'][0]; assert u['enrolled'] and not u['locked'] and u['codes'] is None, u"
+expect "revoke sys" 0 -- revoke sys
 
 echo "# bad input: clear message, documented exit code, nothing changed"
 LONG=$(printf 'a%.0s' $(seq 300))

@@ -110,6 +110,18 @@ std::string totp_code(std::int64_t t, const twofactor::TotpParams& params)
     return std::string(code.begin(), code.end());
 }
 
+std::string wrong_totp_code(std::int64_t t)
+{
+    for (int n = 0;; ++n) {
+        std::string candidate = std::to_string(100000 + n * 7919 % 900000);
+        bool valid = false;
+        for (int step = -2; step <= 2; ++step)
+            valid = valid || candidate == totp_code(t + step * 30);
+        if (!valid)
+            return candidate;
+    }
+}
+
 void StateDir::enroll_totp(const std::string& user, std::int64_t at, const twofactor::TotpParams& params)
 {
     store_.update(user, [&](std::optional<twofactor::UserState>& state) {

@@ -56,6 +56,8 @@ private:
 
 twofactor::SecureBytes test_secret();
 std::string totp_code(std::int64_t t, const twofactor::TotpParams& params = {});
+// A six-digit code that is not valid for the RFC key anywhere near `t`.
+std::string wrong_totp_code(std::int64_t t);
 
 // A file's bytes and metadata, to prove the module left it alone.
 struct FileSnapshot {

@@ -112,6 +112,94 @@ std::string LoginResult::log_text() const
     return out;
 }
 
+namespace {
+
+int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// %XX to the byte; nullopt on a malformed escape.
+std::optional<std::string> percent_decoded(const std::string& text)
+{
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out.push_back(text[i]);
+            continue;
+        }
+        const int hi = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
+        const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+        if (hi < 0 || lo < 0)
+            return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
+bool is_word(const std::string& s)
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
+} // namespace
+
+std::string LoginResult::decoded_log_text() const
+{
+    std::string out;
+    for (const LogLine& line : log)
+        out += percent_decoded(line.text).value_or(line.text) + "\n";
+    return out;
+}
+
+std::optional<std::string> ParsedLogLine::value(const std::string& key) const
+{
+    for (const auto& [k, v] : fields)
+        if (k == key)
+            return v;
+    return std::nullopt;
+}
+
+std::optional<ParsedLogLine> parse_log_line(const std::string& text)
+{
+    std::vector<std::string> tokens;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t space = text.find(' ', start);
+        tokens.push_back(text.substr(start, space == std::string::npos ? space : space - start));
+        if (space == std::string::npos)
+            break;
+        start = space + 1;
+    }
+    ParsedLogLine out;
+    out.event = tokens[0];
+    if (!is_word(out.event))
+        return std::nullopt;
+    for (std::size_t i = 1; i < tokens.size(); ++i) {
+        const std::string& token = tokens[i];
+        const std::size_t eq = token.find('=');
+        if (eq == std::string::npos)
+            return std::nullopt;
+        const std::string key = token.substr(0, eq);
+        const std::string raw = token.substr(eq + 1);
+        if (!is_word(key) || out.value(key) || raw.empty() || raw.find('=') != std::string::npos)
+            return std::nullopt;
+        for (const char c : raw)
+            if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+                return std::nullopt;
+        const std::optional<std::string> value = percent_decoded(raw);
+        if (!value)
+            return std::nullopt;
+        out.fields.emplace_back(key, raw == "-" ? std::string() : *value);
+    }
+    return out;
+}
+
 std::optional<std::string> LoginResult::env_value(const std::string& name) const
 {
     for (const std::string& e : env)

@@ -58,10 +58,24 @@ struct LoginResult {
     std::vector<std::string> env; // the PAM environment afterwards
     std::vector<LogLine> log;     // pam_syslog lines during this login
     std::string log_text() const; // all of them, one per line
+    // The same with every %XX of the values decoded: to find an error text,
+    // not to check the format.
+    std::string decoded_log_text() const;
     std::optional<std::string> env_value(const std::string& name) const;
 };
 
 LoginResult login(const LoginRequest& request);
+
+// A log line read by the grammar pam_twofactor(8) documents: an event word,
+// then key=value fields separated by single spaces, every key at most once,
+// no space or '=' in a value, %XX escapes decoded. nullopt if the line
+// breaks the grammar.
+struct ParsedLogLine {
+    std::string event;
+    std::vector<std::pair<std::string, std::string>> fields;
+    std::optional<std::string> value(const std::string& key) const;
+};
+std::optional<ParsedLogLine> parse_log_line(const std::string& text);
 
 // Shorthand: one text answer.
 LoginResult login_with(const std::string& user, const std::string& answer, const std::string& service = "twofactor");

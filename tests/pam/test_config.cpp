@@ -20,7 +20,8 @@ void assert_service_error(const std::string& service, const std::string& reason)
     assert_true(r.prompts.empty());
     assert_in_range(r.fail_delay_us, 1500000, 2500000);
     const std::string log = r.log_text();
-    if (log.find("configuration error: ") == std::string::npos || log.find(reason) == std::string::npos)
+    if (log.find("error user=- reason=bad_configuration detail=") == std::string::npos
+        || r.decoded_log_text().find(reason) == std::string::npos)
         fail_msg("expected a configuration error with '%s'; log was:\n%s", reason.c_str(), log.c_str());
 }
 

@@ -38,8 +38,9 @@ void nullok_returns_ignore_without_prompting(void** state)
     const int rc = call_module_directly("bob", {"config=" + env_or_die("TWOFACTOR_TEST_CONF"), "nullok"}, {}, &r);
     assert_pam(rc, PAM_IGNORE);
     assert_true(r.prompts.empty());
-    assert_text(r.log_text(),
-                "ignored user=bob service=twofactor rhost=203.0.113.5 tty=ssh method=- reason=not_enrolled nullok\n");
+    assert_text(
+        r.log_text(),
+        "ignored user=bob service=twofactor rhost=203.0.113.5 tty=ssh method=- reason=not_enrolled nullok=yes\n");
     assert_false(snapshot(dir_of(state).path("bob")).exists);
 }
 

@@ -1,6 +1,7 @@
-// The module's pure parts: where forward_pass splits an answer, and the
-// exact texts the user sees.
+// The module's pure parts: where forward_pass splits an answer, how a log
+// line encodes its values, and the exact texts the user sees.
 #include "forward_pass.hpp"
+#include "log_line.hpp"
 #include "messages.hpp"
 
 #include "cmocka_cxx.hpp"
@@ -89,14 +90,45 @@ void remaining_code_messages(void** /*state*/)
     assert_int_equal(m.size(), 1);
 }
 
+// pam_twofactor(8), LOGGING: ' ', '=', '%' and every byte outside
+// printable ASCII are %XX; empty is "-", a lone "-" is %2D; cut with "...".
+void log_values_hold_no_space_or_equals(void** /*state*/)
+{
+    assert_text(log_value("alice"), "alice");
+    assert_text(log_value("x' accepted user=root method=totp"), "x'%20accepted%20user%3Droot%20method%3Dtotp");
+    assert_text(log_value(std::string("a\nb\tc\r\0d", 8)), "a%0Ab%09c%0D%00d");
+    assert_text(log_value("50%\x7f\xc3\xa9"), "50%25%7F%C3%A9");
+    assert_text(log_value("[::1]:22/pts/0@host+x_y-z.\"'"), "[::1]:22/pts/0@host+x_y-z.\"'");
+    assert_text(log_value(""), "-");
+    assert_text(log_value("-"), "%2D");
+    assert_text(log_value("--"), "--");
+    assert_text(log_value(std::string(200, 'a')), std::string(128, 'a') + "...");
+    assert_text(log_value(std::string(10, ' '), 4), "%20%20%20%20...");
+}
+
+void log_lines_are_event_then_fields(void** /*state*/)
+{
+    const LoginFields who{"bob smith", "sshd", "", "ssh"};
+    assert_text(decision_line("denied", who, {}).add("reason", "wrong_code").text(),
+                "denied user=bob%20smith service=sshd rhost=- tty=ssh method=- reason=wrong_code");
+    const std::string long_error(600, 'e');
+    assert_text(LogLine("error").add("reason", "x").detail(long_error).text(),
+                "error reason=x detail=" + std::string(512, 'e') + "...");
+}
+
 } // namespace
 
 int main()
 {
     const CMUnitTest tests[] = {
-        cmocka_unit_test(split_totp_first),           cmocka_unit_test(split_backup_when_the_tail_is_not_digits),
-        cmocka_unit_test(split_by_what_the_user_has), cmocka_unit_test(split_too_short_or_nothing_possible),
-        cmocka_unit_test(lockout_minutes_round_up),   cmocka_unit_test(remaining_code_messages),
+        cmocka_unit_test(split_totp_first),
+        cmocka_unit_test(split_backup_when_the_tail_is_not_digits),
+        cmocka_unit_test(split_by_what_the_user_has),
+        cmocka_unit_test(split_too_short_or_nothing_possible),
+        cmocka_unit_test(lockout_minutes_round_up),
+        cmocka_unit_test(remaining_code_messages),
+        cmocka_unit_test(log_values_hold_no_space_or_equals),
+        cmocka_unit_test(log_lines_are_event_then_fields),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -29,7 +29,7 @@ void another_spelling_meets_the_accounts_second_factor(void** state)
     const LoginResult wrong = login_with("ALICE", totp_code(kT0 + 3600), "twofactor_nullok_permit");
     assert_pam(wrong.rc, PAM_AUTH_ERR);
     assert_int_equal(wrong.prompts.size(), 1);
-    assert_log_has(wrong, "user=ALICE is the account alice");
+    assert_log_has(wrong, "account user=ALICE account=alice");
     assert_log_has(wrong, "denied user=alice service=twofactor_nullok_permit");
     assert_int_equal(dir.load("alice").failures, 1); // counted on alice's state
     assert_false(snapshot(dir.path("ALICE")).exists);
@@ -50,7 +50,7 @@ void a_failed_lookup_denies(void** /*state*/)
         = call_module_directly("nss-broken", {"config=" + env_or_die("TWOFACTOR_TEST_CONF"), "nullok"}, {}, &r);
     assert_pam(rc, PAM_AUTHINFO_UNAVAIL);
     assert_true(r.prompts.empty());
-    assert_log_has(r, "error user=nss-broken reason=user_lookup_failed: Input/output error");
+    assert_log_has(r, "error user=nss-broken reason=user_lookup_failed detail=Input/output%20error");
 }
 
 void a_name_without_an_account_keeps_its_spelling(void** state)

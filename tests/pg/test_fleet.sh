@@ -4,7 +4,8 @@
 # in separate processes, logging in through the built pam_twofactor.so under
 # pam_wrapper (tests/pam's pam_login_driver: one PAM transaction per line,
 # no fail delay). Checks: a code or TOTP step used through one host is
-# refused through the other; lockout counts across hosts; sixteen
+# refused through the other; lockout counts across hosts, for an account
+# without a second factor too (a row with the count alone); sixteen
 # simultaneous logins with one code, split over both hosts, accept it
 # exactly once, fifty rounds; a server stopped, frozen or holding the lock
 # in the middle of logins, or a synchronous standby that does not confirm,
@@ -170,6 +171,18 @@ expect_eq "locked out through host A" $MAXTRIES "$(login hosta daemon "${codes[2
 expect_eq "a code typed while locked out is not spent" 8 "$(remaining daemon)"
 admin unlock daemon 2>/dev/null
 expect_eq "after unlock the code works" $SUCCESS "$(login hostb daemon "${codes[2]}")"
+
+# ---- an account without a second factor is counted the same way ----
+
+# games has no state: its failures are counted in a row of its own (the
+# count alone), across hosts, exactly as daemon's above.
+got=""
+for host in hosta_lock hostb_lock hosta_lock hostb_lock hosta_lock hostb_lock; do got+="$(login $host games ZZZZZZZZ) "; done
+expect_eq "6 wrong codes for an unenrolled account over both hosts: as for an enrolled one" "7 7 7 7 11 11 " "$got"
+expect_eq "... its row holds a lockout and no second factor" "False True None None" \
+    "$(admin list games --json 2>/dev/null | json '" ".join(str(d["users"][0][k]) for k in ("enrolled", "locked", "totp", "codes"))')"
+admin unlock games 2>/dev/null
+expect_eq "unlock removes the row" 0 "$(pg_psql tf_fleet -tAc "SELECT count(*) FROM twofactor.users WHERE name = 'games'")"
 
 # ---- sixteen simultaneous logins, one code, both hosts, fifty rounds ----
 

@@ -5,10 +5,12 @@
 // left. The comparisons themselves are CRYPTO_memcmp over every slot (checked
 // in the sources by check_constant_time.cmake). A short statistical note: the
 // time of derive + decide for right and wrong codes, sampled interleaved;
-// printed, not asserted (a loaded machine must not fail the test). Attempts
-// that are not shaped like a backup code (length, alphabet), and users with no
-// unused code, cost no KDF: that reveals only what the user typed or, for the
-// last, what the login message says anyway.
+// printed, not asserted (a loaded machine must not fail the test).
+// Attempts that are not shaped like a backup code (length, alphabet), and
+// users with no unused code, cost no KDF: that reveals only what the user
+// typed or, for the last, what the login message says anyway. With the
+// module's policy (the decoy KDF, unenrolled accounts counted) every user
+// pays the same: one KDF for a code-shaped answer, none when locked out.
 #include "errors.hpp"
 #include "reliability_support.hpp"
 #include "verifier.hpp"
@@ -136,6 +138,38 @@ int main()
           static_cast<unsigned long long>(none_left.kdfs), none_left.verdict.c_str());
     std::printf("  %-34s %llu KDF  %s\n", "code-shaped, no code left", static_cast<unsigned long long>(none_left.kdfs),
                 none_left.verdict.c_str());
+
+    // As the module verifies (the decoy on, an account's failures counted
+    // whether it is enrolled or not): a wrong answer costs the same for an
+    // enrolled account, a TOTP-only one and one with no second factor (no
+    // state, or a state holding only a failure count), and so does being
+    // locked out.
+    {
+        VerifyPolicy as_module = policy;
+        as_module.decoy_kdf = kFastScrypt;
+        as_module.count_unenrolled = true;
+        as_module.max_failures = 3;
+        Verifier m(store, as_module, clock);
+        write_state(store, e.state("ann", kNow));
+        UserState tom = e.state("tom", kNow);
+        tom.codes.reset();
+        write_state(store, tom);
+        for (const char* user : {"ann", "tom", "una"}) {
+            const Cost code_shaped = cost_of(m, user, "ZZZZ9999");
+            const Cost totp_shaped = cost_of(m, user, "123456");
+            const Cost starts_lockout = cost_of(m, user, "ZZZZ9999");
+            const Cost locked = cost_of(m, user, "ZZZZ9999");
+            const char* verdict = std::string(user) == "una" ? "not enrolled" : "wrong code";
+            CHECK(code_shaped.kdfs == 1 && totp_shaped.kdfs == 0 && starts_lockout.kdfs == 1 && locked.kdfs == 0
+                      && code_shaped.verdict == verdict && locked.verdict == "locked out",
+                  "%s as the module verifies: %llu/%llu/%llu/%llu KDF (%s, %s); expected 1/0/1/0", user,
+                  static_cast<unsigned long long>(code_shaped.kdfs), static_cast<unsigned long long>(totp_shaped.kdfs),
+                  static_cast<unsigned long long>(starts_lockout.kdfs), static_cast<unsigned long long>(locked.kdfs),
+                  code_shaped.verdict.c_str(), locked.verdict.c_str());
+            std::printf("  %-34s %llu KDF  %s\n", (std::string("code-shaped, module, ") + user).c_str(),
+                        static_cast<unsigned long long>(code_shaped.kdfs), code_shaped.verdict.c_str());
+        }
+    }
 
     // Statistical note: interleaved samples of right and wrong codes, with
     // 10 codes left and with 1 left (the scan covers every slot anyway).

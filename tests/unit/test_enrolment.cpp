@@ -193,7 +193,7 @@ void codes_not_shown_say_so(void** /*state*/)
     assert_true(error.size() > tail.size() && error.compare(error.size() - tail.size(), tail.size(), tail) == 0);
 }
 
-void state_to_enrol_makes_one_only_when_missing(void** /*state*/)
+void state_to_enrol_makes_one_unless_enrolled(void** /*state*/)
 {
     std::optional<UserState> none;
     UserState& made = state_to_enrol(none, "alice");
@@ -201,9 +201,19 @@ void state_to_enrol_makes_one_only_when_missing(void** /*state*/)
     assert_string_equal(made.user.c_str(), "alice");
     assert_false(made.enrolled());
 
+    // Failed codes alone: replaced by a fresh state.
+    std::optional<UserState> failures_only = UserState{};
+    failures_only->user = "alice";
+    failures_only->failures = 2;
+    UserState& fresh = state_to_enrol(failures_only, "alice");
+    assert_true(&fresh == &*failures_only);
+    assert_int_equal(fresh.failures, 0);
+
+    // Enrolled (here: backup codes): kept as it is, count included.
     std::optional<UserState> existing = UserState{};
     existing->user = "alice";
     existing->failures = 2;
+    existing->codes = BackupCodeSet{};
     UserState& kept = state_to_enrol(existing, "alice");
     assert_true(&kept == &*existing);
     assert_int_equal(kept.failures, 2);
@@ -237,7 +247,7 @@ int main()
         cmocka_unit_test(confirmation_from_a_pipe_or_file),
         cmocka_unit_test(code_sheet),
         cmocka_unit_test(codes_not_shown_say_so),
-        cmocka_unit_test(state_to_enrol_makes_one_only_when_missing),
+        cmocka_unit_test(state_to_enrol_makes_one_unless_enrolled),
         cmocka_unit_test(failure_messages),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -258,6 +258,77 @@ void decoy_kdf_hides_who_has_codes(void** /*state*/)
     assert_int_equal(scrypt_evaluations(), before);
 }
 
+// count_unenrolled (the module, for an account, without nullok): a wrong
+// code for a user with no second factor is counted and locks out exactly as
+// for an enrolled user, in a state that holds the count and nothing else.
+void unenrolled_accounts_are_counted_like_enrolled_ones(void** /*state*/)
+{
+    Fixture f;
+    f.policy.count_unenrolled = true;
+    for (int i = 1; i <= 5; ++i) {
+        const VerifyResult enrolled = f.verify("000000");
+        const VerifyResult bob = f.verify("000000", "bob");
+        assert_int_equal(enrolled.verdict, Verdict::wrong_code);
+        assert_int_equal(bob.verdict, Verdict::not_enrolled);
+        assert_int_equal(bob.lockout_started, enrolled.lockout_started);
+        assert_int_equal(bob.locked_until, enrolled.locked_until);
+        const std::optional<UserState> st = f.store.load("bob");
+        assert_true(st.has_value());
+        assert_false(st->enrolled());
+        assert_int_equal(st->failures, f.store.load("alice")->failures);
+    }
+    assert_int_equal(f.store.load("bob")->locked_until, kNow + 300);
+    const std::string before = f.dir.read("bob");
+    assert_int_equal(f.verify("000000", "bob").verdict, Verdict::locked_out);
+    assert_int_equal(f.verify(f.totp_now()).verdict, Verdict::locked_out);
+    assert_true(f.dir.read("bob") == before); // a locked attempt writes nothing
+    // What is written reads back as not enrolled, with only the count.
+    const UserState bob = *f.store.load("bob");
+    assert_false(bob.totp || bob.codes || bob.last_login);
+    assert_string_equal(bob.user.c_str(), "bob");
+
+    // Over when the lockout ends; counted from one again.
+    f.clock.advance(300);
+    const VerifyResult again = f.verify("000000", "bob");
+    assert_int_equal(again.verdict, Verdict::not_enrolled);
+    assert_false(again.lockout_started);
+    assert_int_equal(f.store.load("bob")->failures, 1);
+    assert_int_equal(f.store.load("bob")->locked_until, 0);
+
+    // Without count_unenrolled (twofactor-admin verify, nullok) nothing is
+    // counted or created, whatever is there.
+    f.policy.count_unenrolled = false;
+    assert_int_equal(f.verify("000000", "bob").verdict, Verdict::not_enrolled);
+    assert_int_equal(f.store.load("bob")->failures, 1);
+    assert_int_equal(f.verify("000000", "carol").verdict, Verdict::not_enrolled);
+    assert_false(f.store.load("carol").has_value());
+}
+
+// A counted unenrolled user costs what an enrolled one does: one KDF for a
+// code-shaped answer (the decoy), none for a TOTP-shaped one, none when
+// locked.
+void unenrolled_accounts_cost_the_same_kdf_work(void** /*state*/)
+{
+    Fixture f;
+    f.policy = VerifyPolicy::from(Config{});
+    f.policy.decoy_kdf = kFast;
+    f.policy.count_unenrolled = true;
+    f.policy.max_failures = 3;
+    const auto cost = [&](const char* typed, const std::string& user) {
+        const auto before = scrypt_evaluations();
+        (void)f.verify(typed, user);
+        return scrypt_evaluations() - before;
+    };
+    for (const char* user : {"alice", "bob"}) {
+        if (cost("WRONGCDE", user) != 1 || cost("123456", user) != 0 || cost("WRONGCDE", user) != 1)
+            fail_msg("%s: not one KDF per code-shaped answer, none for a TOTP-shaped one", user);
+        if (f.store.load(user)->locked_until == 0)
+            fail_msg("%s: not locked after three failures", user);
+        if (cost("WRONGCDE", user) != 0)
+            fail_msg("%s: a locked attempt ran the KDF", user);
+    }
+}
+
 } // namespace
 
 int main()
@@ -273,6 +344,8 @@ int main()
         cmocka_unit_test(stale_snapshot_never_accepts),
         cmocka_unit_test(last_code_and_whitespace),
         cmocka_unit_test(decoy_kdf_hides_who_has_codes),
+        cmocka_unit_test(unenrolled_accounts_are_counted_like_enrolled_ones),
+        cmocka_unit_test(unenrolled_accounts_cost_the_same_kdf_work),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
