@@ -125,7 +125,7 @@ private:
     void wait_for(short events, Deadline deadline);
 
     PgSettings settings_;
-    std::vector<std::pair<std::string, std::string>> parameters_; // from the conninfo
+    std::vector<std::pair<std::string, std::string>> parameters_; // vet_pg_conninfo's
     pg_conn* conn_ = nullptr;
     unsigned warnings_ = 0;
 };

@@ -1,0 +1,182 @@
+#include "pg_conninfo.hpp"
+
+#include "errors.hpp"
+#include "pg_connection.hpp"
+
+#include "libpq.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace twofactor {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& list)
+{
+    std::vector<std::string> out;
+    if (list.empty())
+        return out;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t comma = list.find(',', start);
+        out.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos)
+            return out;
+        start = comma + 1;
+    }
+}
+
+class Vetting {
+public:
+    [[noreturn]] static void refuse(const std::string& why) { throw ConfigError("pg_conninfo: " + why); }
+
+    void parse(const std::string& conninfo)
+    {
+        char* error = nullptr;
+        PQconninfoOption* options = pq().PQconninfoParse(conninfo.c_str(), &error);
+        if (options == nullptr) {
+            const std::string message = error ? one_line(error) : "out of memory";
+            pq().PQfreemem(error);
+            refuse(message);
+        }
+        for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+            // An empty value is no value: libpq would fill it from the
+            // environment, which refuse_environment() then sees as unset here.
+            if (o->val == nullptr || o->val[0] == '\0' || std::strcmp(o->keyword, "connect_timeout") == 0)
+                continue; // pg_timeout_seconds decides the timeout
+            given_.emplace_back(o->keyword, o->val);
+        }
+        pq().PQconninfoFree(options);
+    }
+
+    std::string value(const char* keyword) const
+    {
+        for (const auto& [k, v] : given_)
+            if (k == keyword)
+                return v;
+        return "";
+    }
+
+    void refuse_secrets() const
+    {
+        for (const auto& [keyword, value] : given_) {
+            if (keyword.find("password") != std::string::npos) // password, sslpassword
+                refuse("must not contain a password (use pg_password_file)");
+            if (keyword == "service")
+                refuse("service= is not supported: libpq would read the service file from the caller's $HOME");
+        }
+        const std::string ssl_mode = value("sslmode");
+        if ((ssl_mode == "verify-ca" || ssl_mode == "verify-full") && value("sslrootcert").empty())
+            refuse("sslmode=" + ssl_mode + " needs sslrootcert= (libpq would read the CA from the caller's $HOME)");
+    }
+
+    // Over TCP, libpq's default (sslmode=prefer) and require send the
+    // password to whoever answers: without TLS if the answer says so, and to
+    // any certificate. So a server reached over TCP must prove who it is
+    // (verify-full, or verify-ca), except on loopback when pg_conninfo says
+    // sslmode=disable by name. Unix sockets are checked by the kernel.
+    void refuse_unverified_servers() const
+    {
+        const std::string ssl_mode = value("sslmode");
+        if (ssl_mode == "verify-full" || ssl_mode == "verify-ca")
+            return;
+        std::vector<std::string> tcp;
+        for (const std::string& h : split_list(value("host")))
+            if (!h.empty() && h.front() != '/' && h.front() != '@')
+                tcp.push_back(h);
+        for (const std::string& a : split_list(value("hostaddr")))
+            if (!a.empty())
+                tcp.push_back(a); // hostaddr is always TCP
+        if (tcp.empty())
+            return;
+        const bool all_loopback = std::all_of(tcp.begin(), tcp.end(), [](const std::string& h) {
+            return h == "localhost" || h == "127.0.0.1" || h == "::1";
+        });
+        if (all_loopback && ssl_mode == "disable")
+            return;
+        refuse(tcp.front()
+               + " is reached over TCP: needs sslmode=verify-full (or verify-ca) with sslrootcert=, or the"
+                 " database password goes to whoever answers"
+               + (all_loopback ? " (on loopback, sslmode=disable if no TLS is meant)" : ""));
+    }
+
+    const PgParameters& parameters() const { return given_; }
+
+private:
+    PgParameters given_;
+};
+
+bool has(const std::vector<const char*>& keywords, const char* keyword)
+{
+    return std::any_of(keywords.begin(), keywords.end(),
+                       [&](const char* k) { return k != nullptr && std::strcmp(k, keyword) == 0; });
+}
+
+} // namespace
+
+PgParameters vet_pg_conninfo(const std::string& conninfo)
+{
+    Vetting v;
+    v.parse(conninfo);
+    v.refuse_secrets();
+    v.refuse_unverified_servers();
+    return v.parameters();
+}
+
+// libpq fills every parameter the connection string leaves out from a PG*
+// environment variable. In a setuid program (su, sudo, the self-service
+// command) the caller chooses the environment, and PGHOST pointing at a
+// server of theirs would decide their logins. So a PG* variable that libpq
+// would use is refused, not used: settings belong in pg_conninfo.
+void refuse_environment(const std::vector<const char*>& keywords)
+{
+    PQconninfoOption* defaults = pq().PQconndefaults();
+    if (defaults == nullptr)
+        throw StoreError(StoreErrc::io, "PostgreSQL: out of memory");
+    std::string offending;
+    for (const PQconninfoOption* o = defaults; o->keyword != nullptr; ++o) {
+        if (o->envvar != nullptr && std::getenv(o->envvar) != nullptr && !has(keywords, o->keyword)) {
+            offending = o->envvar;
+            break;
+        }
+    }
+    // Any other PG* variable is one this libpq may read in ways we have not
+    // reviewed (refuse_libpq_own_environment lists those we know).
+    for (char** e = environ; offending.empty() && e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        const std::string_view name = entry.substr(0, entry.find('='));
+        if (name.size() <= 2 || name.substr(0, 2) != "PG"
+            || !std::all_of(name.begin() + 2, name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+            continue;
+        bool listed = false;
+        for (const PQconninfoOption* o = defaults; !listed && o->keyword != nullptr; ++o)
+            listed = o->envvar != nullptr && name == o->envvar;
+        if (!listed)
+            offending = std::string(name);
+    }
+    pq().PQconninfoFree(defaults);
+    if (!offending.empty())
+        throw StoreError(StoreErrc::io,
+                         "PostgreSQL: the environment sets " + offending
+                             + ", which libpq would use; refused (put settings in pg_conninfo)");
+}
+
+// PGLOCALEDIR picks the message catalogs whose translations libpq uses as
+// printf formats (in su or sudo, a format string the caller wrote),
+// PGSYSCONFDIR and PGSERVICEFILE name files to read, PGDATESTYLE, PGTZ and
+// PGGEQO are sent to the server.
+void refuse_libpq_own_environment()
+{
+    for (const char* name : {"PGLOCALEDIR", "PGSYSCONFDIR", "PGSERVICEFILE", "PGDATESTYLE", "PGTZ", "PGGEQO"})
+        if (std::getenv(name) != nullptr)
+            throw StoreError(StoreErrc::io,
+                             std::string("PostgreSQL: the environment sets ") + name
+                                 + ", which libpq would use; refused");
+}
+
+} // namespace twofactor
