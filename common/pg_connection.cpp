@@ -84,7 +84,7 @@ extern "C" void receive_notice(void* connection, const PGresult* notice)
 PgConnection::PgConnection(PgSettings settings) : settings_(std::move(settings))
 {
     refuse_libpq_own_environment(); // before the first libpq call
-    parameters_ = vet_pg_conninfo(settings_.conninfo);
+    parameters_ = vet_pg_conninfo(settings_.conninfo, settings_.origin);
 }
 
 PgConnection::~PgConnection() { close(); }

@@ -26,6 +26,7 @@ using Deadline = std::chrono::steady_clock::time_point;
 
 struct PgSettings {
     std::string conninfo;      // libpq keyword/value string or URI, without a password
+    std::string origin;        // where conninfo was set ("FILE:LINE"), for its errors
     std::string password_file; // empty: no password (peer, cert, trust)
     unsigned timeout_seconds = 5;
     std::string application_name = "twofactor";
@@ -90,8 +91,8 @@ private:
 
 class PgConnection {
 public:
-    // Parses the conninfo; throws ConfigError if it is malformed or names a
-    // password or a libpq service (read from the caller's $HOME).
+    // Parses the conninfo; throws ConfigError "ORIGIN: pg_conninfo: why" if
+    // it is malformed or unsafe (vet_pg_conninfo).
     explicit PgConnection(PgSettings settings);
     ~PgConnection();
     PgConnection(const PgConnection&) = delete;

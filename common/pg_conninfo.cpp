@@ -33,7 +33,9 @@ std::vector<std::string> split_list(const std::string& list)
 
 class Vetting {
 public:
-    [[noreturn]] static void refuse(const std::string& why) { throw ConfigError("pg_conninfo: " + why); }
+    explicit Vetting(const std::string& origin) : prefix_((origin.empty() ? "" : origin + ": ") + "pg_conninfo: ") {}
+
+    [[noreturn]] void refuse(const std::string& why) const { throw ConfigError(prefix_ + why); }
 
     void parse(const std::string& conninfo)
     {
@@ -108,6 +110,7 @@ public:
     const PgParameters& parameters() const { return given_; }
 
 private:
+    std::string prefix_;
     PgParameters given_;
 };
 
@@ -119,9 +122,9 @@ bool has(const std::vector<const char*>& keywords, const char* keyword)
 
 } // namespace
 
-PgParameters vet_pg_conninfo(const std::string& conninfo)
+PgParameters vet_pg_conninfo(const std::string& conninfo, const std::string& origin)
 {
-    Vetting v;
+    Vetting v(origin);
     v.parse(conninfo);
     v.refuse_secrets();
     v.refuse_unverified_servers();

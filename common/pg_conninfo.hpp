@@ -13,9 +13,10 @@ namespace twofactor {
 using PgParameters = std::vector<std::pair<std::string, std::string>>;
 
 // Parses `conninfo` and refuses what is unsafe; throws ConfigError
-// "pg_conninfo: why". Returns its parameters, without connect_timeout
-// (pg_timeout_seconds decides).
-PgParameters vet_pg_conninfo(const std::string& conninfo);
+// "ORIGIN: pg_conninfo: why" (`origin`: where it was set, FILE:LINE, as
+// every other configuration error says). Returns its parameters, without
+// connect_timeout (pg_timeout_seconds decides).
+PgParameters vet_pg_conninfo(const std::string& conninfo, const std::string& origin);
 
 // libpq reads these with getenv, outside the connection options, so
 // pg_conninfo cannot override them; StoreError if one is set. Call before

@@ -117,6 +117,22 @@ void conninfo_refusals(void** /*state*/)
     PgStateStore loopback(pg_config("host=127.0.0.1 sslmode=disable"));
 }
 
+// A refused pg_conninfo says where it was set, as every configuration error does.
+void conninfo_errors_name_file_and_line(void** /*state*/)
+{
+    TempDir dir;
+    const std::string path
+        = dir.write("twofactor.conf", "store = postgresql\n# the fleet\npg_conninfo = service=fleet\n", 0600);
+    const Config from_file = load_config(path, {});
+    std::string e = error_of<ConfigError>([&] { PgStateStore s(from_file); });
+    if (e.rfind(path + ":3: pg_conninfo: service=", 0) != 0)
+        fail_msg("got '%s'", e.c_str());
+    const Config from_argument = load_config(path, {parse_argument("pg_conninfo=service=other", "argument")});
+    e = error_of<ConfigError>([&] { PgStateStore s(from_argument); });
+    if (e.rfind("argument: pg_conninfo: service=", 0) != 0)
+        fail_msg("got '%s'", e.c_str());
+}
+
 void unsafe_password_files_fail_closed(void** /*state*/)
 {
     TempDir dir;
@@ -244,6 +260,7 @@ int main()
     const CMUnitTest tests[] = {
         cmocka_unit_test(text_encoding_round_trips_every_byte),
         cmocka_unit_test(conninfo_refusals),
+        cmocka_unit_test(conninfo_errors_name_file_and_line),
         cmocka_unit_test(unsafe_password_files_fail_closed),
         cmocka_unit_test(libpq_environment_is_refused),
         cmocka_unit_test(invalid_user_names_never_reach_the_database),
