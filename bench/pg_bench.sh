@@ -39,10 +39,7 @@ PG_PORT=$(free_port) PG_LISTEN=127.0.0.1
 pg_server_init "$W"
 pg_server_start
 pg_server_watchdog $$ "$W"
-password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-pg_psql postgres -c "CREATE ROLE tf_bench LOGIN PASSWORD '$password'" -c "CREATE DATABASE tf_bench OWNER tf_bench" >/dev/null
-install -m 0600 /dev/null "$W/pg.password"
-printf '%s\n' "$password" >"$W/pg.password"
+pg_database tf_bench "$W/pg.password"
 mkdir -m 0700 "$W/state" "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"
 

@@ -75,6 +75,16 @@ pg_psql() {
     runuser -u postgres -- "$PG_BIN/psql" -h "$PG_SOCKET" -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
 }
 
+# pg_database NAME PASSWORD_FILE (server started): the role NAME, with a
+# random password written to PASSWORD_FILE (0600), owning the database NAME.
+pg_database() {
+    local password
+    password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+    pg_psql postgres -c "CREATE ROLE $1 LOGIN PASSWORD '$password'" -c "CREATE DATABASE $1 OWNER $1" >/dev/null
+    install -m 0600 /dev/null "$2"
+    printf '%s\n' "$password" >"$2"
+}
+
 # pg_server_watchdog PID DIR: once process PID is gone, stops the server
 # (thawed first) and removes DIR. For a caller killed without running its
 # traps (ctest's timeout): the server is a daemon and would outlive it.
