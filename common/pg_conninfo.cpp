@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 #include "pg_connection.hpp"
+#include "trusted_path.hpp"
 
 #include "libpq.hpp"
 
@@ -10,11 +11,21 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 namespace twofactor {
 
 namespace {
+
+// Where libpq looks when a file is not named: a path under /dev/null, which
+// cannot exist (ENOTDIR, which libpq takes as "no such file" as it does
+// ENOENT). Without it libpq 15 reads ~/.postgresql/root.crt, root.crl,
+// postgresql.crt, postgresql.key and ~/.pgpass of the caller's $HOME.
+constexpr const char* kNoFile = "/dev/null/twofactor-no-such-file";
+
+// Every parameter that names a file or directory libpq reads.
+constexpr const char* kFileKeywords[] = {"sslrootcert", "sslcert", "sslkey", "sslcrl", "sslcrldir", "passfile"};
 
 std::vector<std::string> split_list(const std::string& list)
 {
@@ -77,6 +88,25 @@ public:
             refuse("sslmode=" + ssl_mode + " needs sslrootcert= (libpq would read the CA from the caller's $HOME)");
     }
 
+    // A file libpq reads as root decides whom it trusts (sslrootcert,
+    // sslcrl) or what it sends (sslcert, sslkey, passfile): only root may
+    // be able to change it. A relative path would be the caller's working
+    // directory.
+    void refuse_untrusted_files() const
+    {
+        for (const char* keyword : kFileKeywords) {
+            const std::string path = value(keyword);
+            if (path.empty())
+                continue;
+            if (const std::optional<std::string> why = untrusted_part(path, PathTrust{}))
+                refuse(std::string(keyword) + "=" + path + ": " + *why
+                       + " (a file libpq reads must be in a place only root can change)");
+        }
+        // Without sslkey, libpq would read the key of sslcert from $HOME.
+        if (!value("sslcert").empty() && value("sslkey").empty())
+            refuse("sslcert= needs sslkey= (libpq would read the key from the caller's $HOME)");
+    }
+
     // Over TCP, libpq's default (sslmode=prefer) and require send the
     // password to whoever answers: without TLS if the answer says so, and to
     // any certificate. So a server reached over TCP must prove who it is
@@ -107,7 +137,22 @@ public:
                + (all_loopback ? " (on loopback, sslmode=disable if no TLS is meant)" : ""));
     }
 
-    const PgParameters& parameters() const { return given_; }
+    PgParameters parameters() const
+    {
+        PgParameters out = given_;
+        for (const char* keyword : {"sslrootcert", "sslcert", "sslkey", "passfile"})
+            if (value(keyword).empty())
+                out.emplace_back(keyword, kNoFile);
+        // libpq reads ~/.postgresql/root.crl only when neither is set. A
+        // missing sslcrl next to a configured sslcrldir would switch the
+        // directory off too (OpenSSL loads the file first and stops at its
+        // failure), so a configured one is left alone.
+        if (value("sslcrl").empty() && value("sslcrldir").empty()) {
+            out.emplace_back("sslcrl", kNoFile);
+            out.emplace_back("sslcrldir", kNoFile);
+        }
+        return out;
+    }
 
 private:
     std::string prefix_;
@@ -127,6 +172,7 @@ PgParameters vet_pg_conninfo(const std::string& conninfo, const std::string& ori
     Vetting v(origin);
     v.parse(conninfo);
     v.refuse_secrets();
+    v.refuse_untrusted_files(); // before any of them is read
     v.refuse_unverified_servers();
     return v.parameters();
 }

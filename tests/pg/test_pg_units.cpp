@@ -1,11 +1,13 @@
 // The PostgreSQL store's parts that need no server: the text encoding of
 // PAM's free-text fields, the refusals of unsafe connection settings (a
-// password or service in pg_conninfo, verify-full without a CA, an unsafe
-// password file, PG* variables libpq would use), fail-closed connection
-// errors without secrets in them, and the state merge that keeps spent codes
-// spent (migrate --force).
+// password or service in pg_conninfo, verify-full without a CA, files libpq
+// reads in a place others can change, an unsafe password file, PG*
+// variables libpq would use) and where they name the setting, fail-closed
+// connection errors without secrets in them, and the state merge that keeps
+// spent codes spent (migrate --force).
 #include "crypto.hpp"
 #include "errors.hpp"
+#include "pg_conninfo.hpp"
 #include "pg_state_rows.hpp"
 #include "pg_state_store.hpp"
 #include "state_compare.hpp"
@@ -131,6 +133,69 @@ void conninfo_errors_name_file_and_line(void** /*state*/)
     e = error_of<ConfigError>([&] { PgStateStore s(from_argument); });
     if (e.rfind("argument: pg_conninfo: service=", 0) != 0)
         fail_msg("got '%s'", e.c_str());
+}
+
+// Files libpq reads as root must be where only root can change them; a file
+// not named is given a path that cannot exist, so libpq never falls back on
+// the caller's $HOME.
+void conninfo_files_only_root_can_change(void** /*state*/)
+{
+    TempDir dir;
+    const auto refusal = [](const std::string& files) {
+        return error_of<ConfigError>(
+            [&] { PgStateStore s(pg_config("host=db sslmode=verify-full sslrootcert=/etc/hosts " + files)); });
+    };
+    const auto expect_refused = [&](const std::string& files, const std::string& why) {
+        const std::string e = refusal(files);
+        if (!contains(e, why.c_str()))
+            fail_msg("%s: got '%s'", files.c_str(), e.c_str());
+    };
+    expect_refused("sslcrl=root.crl", "sslcrl=root.crl: root.crl is not an absolute path");
+    const std::string open = dir.path + "/open";
+    assert_int_equal(::mkdir(open.c_str(), 0700), 0);
+    assert_int_equal(::chmod(open.c_str(), 0777), 0);
+    expect_refused("passfile=" + open + "/pgpass", open + " is writable by others, who could create");
+    dir.write("open/root.crl", "", 0644);
+    expect_refused("sslcrl=" + open + "/root.crl", open + " is writable by group or others");
+    expect_refused("sslcrldir=" + open, open + " is writable by group or others");
+    expect_refused("sslcert=" + dir.write("client.crt", "", 0664) + " sslkey=/etc/hosts", "is writable by group");
+    // A symbolic link is followed: its target's directories count too.
+    assert_int_equal(::symlink((open + "/root.crl").c_str(), (dir.path + "/link.crl").c_str()), 0);
+    expect_refused("sslcrl=" + dir.path + "/link.crl", open + " is writable by group or others");
+    if (::geteuid() == 0) {
+        const std::string theirs = dir.write("theirs.crl", "", 0644);
+        assert_int_equal(::chown(theirs.c_str(), 65534, 65534), 0);
+        expect_refused("sslcrl=" + theirs, theirs + " is owned by uid 65534");
+    }
+    // In a sticky directory (as /tmp) an existing entry of ours is safe, a
+    // missing one is not (anyone could create it).
+    const std::string sticky = dir.path + "/sticky";
+    assert_int_equal(::mkdir(sticky.c_str(), 0700), 0);
+    assert_int_equal(::chmod(sticky.c_str(), 01777), 0);
+    expect_refused("sslcrl=" + sticky + "/missing.crl", sticky + " is writable by others, who could create");
+    const std::string ours = dir.write("sticky/root.crl", "", 0644);
+    assert_string_equal(refusal("sslcrl=" + ours).c_str(), "(no error)");
+    // Without sslkey libpq would read the key from $HOME.
+    expect_refused("sslcert=/etc/hosts", "sslcert= needs sslkey=");
+    assert_string_equal(refusal("sslcert=/etc/hosts sslkey=/etc/hostname passfile=/etc/nonexistent").c_str(),
+                        "(no error)");
+
+    const auto parameter = [](const PgParameters& p, const char* keyword) {
+        std::string out;
+        for (const auto& [k, v] : p)
+            if (k == keyword)
+                out += (out.empty() ? "" : ",") + v;
+        return out;
+    };
+    const PgParameters plain = vet_pg_conninfo("host=/nonexistent dbname=x", "");
+    for (const char* keyword : {"sslrootcert", "sslcert", "sslkey", "sslcrl", "sslcrldir", "passfile"})
+        if (parameter(plain, keyword) != "/dev/null/twofactor-no-such-file")
+            fail_msg("%s: '%s'", keyword, parameter(plain, keyword).c_str());
+    // A CRL directory of the configuration stays the only CRL setting: a
+    // missing sslcrl next to it would make OpenSSL skip the directory too.
+    const PgParameters crl_dir = vet_pg_conninfo("host=/nonexistent sslcrldir=/etc/ssl/certs", "");
+    assert_string_equal(parameter(crl_dir, "sslcrl").c_str(), "");
+    assert_string_equal(parameter(crl_dir, "sslcrldir").c_str(), "/etc/ssl/certs");
 }
 
 void unsafe_password_files_fail_closed(void** /*state*/)
@@ -261,6 +326,7 @@ int main()
         cmocka_unit_test(text_encoding_round_trips_every_byte),
         cmocka_unit_test(conninfo_refusals),
         cmocka_unit_test(conninfo_errors_name_file_and_line),
+        cmocka_unit_test(conninfo_files_only_root_can_change),
         cmocka_unit_test(unsafe_password_files_fail_closed),
         cmocka_unit_test(libpq_environment_is_refused),
         cmocka_unit_test(invalid_user_names_never_reach_the_database),

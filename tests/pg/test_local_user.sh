@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# What a local user can do to the PostgreSQL store's logins, against a
+# private PostgreSQL 15 server (pg_server.sh) with TLS on 127.0.0.1, logging
+# in through the built pam_twofactor.so under pam_wrapper (tests/pam's
+# pam_login_driver) as su would: as root, with the caller's environment.
+# Checks: libpq opens no file of the caller's $HOME (~/.postgresql/root.crl,
+# postgresql.crt, postgresql.key, ~/.pgpass; strace).
+# Needs root (the server runs as `postgres`), strace and openssl; skips
+# with 77 without root.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=pg_login_test.sh
+. "$here/pg_login_test.sh"
+TIMEOUT=2 # pg_timeout_seconds
+for tool in strace openssl python3; do
+    command -v $tool >/dev/null || { echo "$tool is required (scripts/bootstrap)"; exit 1; }
+done
+started=$(now_ms)
+
+# ---- the server (TLS on 127.0.0.1, and its socket), two configurations ----
+
+PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PG_LISTEN=127.0.0.1
+pg_server_init "$W"
+pg_server_tls
+pg_server_start
+pg_server_watchdog $$ "$W"
+pg_database tf_local "$W/pg.password"
+mkdir -m 0700 "$W/state" "$W/services"
+echo "auth required pam_deny.so" >"$W/services/other"
+
+TLS="host=localhost hostaddr=127.0.0.1 port=$PG_PORT sslmode=verify-full sslrootcert=$PG_CA"
+write_conf() { # write_conf NAME CONNINFO [PASSWORD_FILE]: $W/NAME.conf and the service NAME
+    cat >"$W/$1.conf" <<CONF
+store = postgresql
+pg_conninfo = $2 dbname=tf_local user=tf_local
+pg_timeout_seconds = $TIMEOUT
+state_dir = $W/state
+scrypt_log2_n = 10
+max_failures = 100
+CONF
+    [ -z "${3:-}" ] || echo "pg_password_file = $3" >>"$W/$1.conf"
+    chmod 0600 "$W/$1.conf"
+    echo "auth required $MODULE config=$W/$1.conf" >"$W/services/$1"
+}
+write_conf tls "$TLS" "$W/pg.password"
+write_conf tls_nopw "$TLS" # libpq would look for ~/.pgpass
+
+admin() { "$ADMIN_BIN" --config "$W/tls.conf" "$@"; }
+admin db-init 2>/dev/null
+read -r -a codes <<<"$(admin issue daemon --count 10 --json 2>/dev/null | json '" ".join(d["codes"])')"
+[ "${#codes[@]}" -eq 10 ] || { not_ok "codes issued over TLS"; summary; exit 1; }
+echo "# PostgreSQL with TLS on 127.0.0.1:$PG_PORT up in $(($(now_ms) - started)) ms"
+
+# ---- the caller's $HOME ----
+
+# In su the module runs as root with the caller's HOME. libpq 15 would load
+# ~/.postgresql/root.crl (OpenSSL trusts a CA certificate found there, even
+# with sslrootcert= set), present ~/.postgresql/postgresql.crt and its key,
+# and read ~/.pgpass. Here they are a user's own CA, a client certificate
+# from it, and a password file, in a directory the user owns.
+home=$W/home
+mkdir -p "$home/.postgresql"
+pg_make_ca "$home/.postgresql/root.crl" "$W/caller-ca.key" "the caller's CA"
+pg_make_cert "$home/.postgresql/postgresql" tf_local "$home/.postgresql/root.crl" "$W/caller-ca.key"
+printf '*:*:*:*:not-the-password\n' >"$home/.pgpass"
+chmod 0600 "$home/.pgpass" "$home/.postgresql/postgresql.key"
+chown -R 65534:65534 "$home"
+
+traced_login() { # traced_login SERVICE USER CODE: the PAM return code; file system calls in $W/trace
+    # (LeakSanitizer cannot run under ptrace: off for this one process.)
+    printf '%s\n' "$3" | strace -f -qq -e trace=%file -o "$W/trace" \
+        env HOME="$home" ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 \
+        PAM_WRAPPER_SERVICE_DIR="$W/services" "$DRIVER" "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
+}
+home_files_seen() { grep -F "$home" "$W/trace" | head -5 || true; }
+
+expect_eq "a login over TLS with the caller's HOME full of libpq files: accepted" $SUCCESS \
+    "$(traced_login tls daemon "${codes[0]}")"
+grep -qF "\"$PG_CA\"" "$W/trace" && ok "... (strace saw libpq open the configured CA)" \
+    || not_ok "strace saw libpq open the configured CA" "$(grep -c . "$W/trace") lines traced"
+seen=$(home_files_seen)
+[ -z "$seen" ] && ok "... and no file under the caller's HOME was looked at" \
+    || not_ok "no file under the caller's HOME was looked at" "$seen"
+expect_eq "without pg_password_file (libpq would read ~/.pgpass): PAM_AUTHINFO_UNAVAIL" $UNAVAIL \
+    "$(traced_login tls_nopw daemon "${codes[1]}")"
+seen=$(home_files_seen)
+[ -z "$seen" ] && ok "... and no file under the caller's HOME was looked at" \
+    || not_ok "no file under the caller's HOME was looked at (no password file)" "$seen"
+
+sanitizers_quiet "$W/driver.err"
+
+echo "# total $(($(now_ms) - started)) ms"
+summary
