@@ -113,9 +113,13 @@ bool PgConnection::open()
 {
     if (conn_ != nullptr) {
         // Reads whatever the server sent while we were idle: a closed socket
-        // or a FATAL "terminating connection" shows up as a bad status.
-        if (pq().PQstatus(conn_) == CONNECTION_OK && pq().PQtransactionStatus(conn_) == PQTRANS_IDLE
-            && pq().PQconsumeInput(conn_) == 1 && pq().PQstatus(conn_) == CONNECTION_OK)
+        // or a FATAL "terminating connection" shows up as a bad status. A
+        // connection idle for half of idle_session_timeout is not reused:
+        // the server could end it while our next statement is on its way.
+        const auto idle = std::chrono::steady_clock::now() - last_answer_;
+        if (idle < std::chrono::milliseconds(settings_.timeout_seconds * 500u) && pq().PQstatus(conn_) == CONNECTION_OK
+            && pq().PQtransactionStatus(conn_) == PQTRANS_IDLE && pq().PQconsumeInput(conn_) == 1
+            && pq().PQstatus(conn_) == CONNECTION_OK)
             return false;
         close();
     }
@@ -127,13 +131,16 @@ bool PgConnection::open()
     // pg_conninfo's options may ask for more (remote_apply): they come after.
     std::string user_options;
     // Server-side limits as well as our own, last so they win: a statement
-    // (a lock wait included) and a transaction left idle by a stopped client
-    // end there too.
+    // (a lock wait included), and a session left idle by a stopped client,
+    // in a transaction or not, end there too. The caller of su or of the
+    // setuid tool may SIGSTOP it: sessions that never end would fill
+    // max_connections, and then no host of the fleet could log anyone in.
     // No JIT: on a fresh schema, before autovacuum's first ANALYZE, the
     // state query's estimates pass jit_above_cost, and compiling it costs
     // about 250 ms of a login for a query that runs in 0.1 ms.
     const std::string our_options = "-c statement_timeout=" + timeout_ms + " -c lock_timeout=" + timeout_ms
-        + " -c idle_in_transaction_session_timeout=" + timeout_ms + " -c search_path=pg_catalog -c jit=off";
+        + " -c idle_in_transaction_session_timeout=" + timeout_ms + " -c idle_session_timeout=" + timeout_ms
+        + " -c search_path=pg_catalog -c jit=off";
 
     std::vector<const char*> keywords, values;
     bool have_application_name = false, have_tcp_user_timeout = false, have_gssencmode = false;
@@ -187,6 +194,7 @@ bool PgConnection::open()
     pq().PQsetNoticeReceiver(conn_, receive_notice, this);
     if (pq().PQsetnonblocking(conn_, 1) != 0)
         connection_failed("cannot connect");
+    last_answer_ = std::chrono::steady_clock::now();
     return true;
 }
 
@@ -274,6 +282,7 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
         }
         connection_failed("connection lost");
     }
+    last_answer_ = std::chrono::steady_clock::now();
     if (error)
         throw *error;
     if (!last)

@@ -103,7 +103,8 @@ public:
 
     // Connects unless a live connection is open; true if it made a new one.
     // A connection the server has closed since the last call (a restart
-    // while the user typed a code) is noticed here and replaced.
+    // while the user typed a code), or one idle long enough that the
+    // server's idle_session_timeout may end it any moment, is replaced.
     bool open();
     bool is_open() const { return conn_ != nullptr; }
     // Closes the connection; an open transaction is rolled back by the server.
@@ -128,6 +129,7 @@ private:
     PgSettings settings_;
     std::vector<std::pair<std::string, std::string>> parameters_; // vet_pg_conninfo's
     pg_conn* conn_ = nullptr;
+    std::chrono::steady_clock::time_point last_answer_; // the server's last word on conn_
     unsigned warnings_ = 0;
 };
 

@@ -37,6 +37,17 @@ expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# The login driver's environment: the built module under pam_wrapper, with
+# the services in $W/services. "${driver_env[@]}" "$DRIVER" SERVICE USER &
+# makes $! the driver itself.
+driver_env=(env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services")
+run_driver() { # run_driver SERVICE USER: answers from stdin, "result RC" lines out
+    "${driver_env[@]}" "$DRIVER" "$1" "$2"
+}
+login() { # login SERVICE USER CODE: prints the PAM return code
+    printf '%s\n' "$3" | run_driver "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
+}
+
 # Sanitizer builds: what the module reported in the login processes
 # (their stderr, FILE).
 sanitizers_quiet() {

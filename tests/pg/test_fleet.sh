@@ -71,12 +71,6 @@ done
 echo "auth required $MODULE config=$W/file.conf" >"$W/services/file"
 
 admin() { "$ADMIN_BIN" --config "$W/${CONF:-hostA}.conf" "$@"; }
-run_driver() { # run_driver SERVICE USER: answers from stdin, "result RC" lines out
-    env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" "$DRIVER" "$1" "$2"
-}
-login() { # login SERVICE USER CODE: prints the PAM return code
-    printf '%s\n' "$3" | run_driver "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
-}
 remaining() { # remaining USER [CONF]
     CONF=${2:-hostA} admin list "$1" --json | json 'd["users"][0]["codes"]["remaining"]'
 }

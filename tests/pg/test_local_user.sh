@@ -4,7 +4,8 @@
 # in through the built pam_twofactor.so under pam_wrapper (tests/pam's
 # pam_login_driver) as su would: as root, with the caller's environment.
 # Checks: libpq opens no file of the caller's $HOME (~/.postgresql/root.crl,
-# postgresql.crt, postgresql.key, ~/.pgpass; strace).
+# postgresql.crt, postgresql.key, ~/.pgpass; strace); logins stopped with
+# SIGSTOP leave no session behind after the timeout.
 # Needs root (the server runs as `postgres`), strace and openssl; skips
 # with 77 without root.
 set -euo pipefail
@@ -70,9 +71,8 @@ chown -R 65534:65534 "$home"
 
 traced_login() { # traced_login SERVICE USER CODE: the PAM return code; file system calls in $W/trace
     # (LeakSanitizer cannot run under ptrace: off for this one process.)
-    printf '%s\n' "$3" | strace -f -qq -e trace=%file -o "$W/trace" \
-        env HOME="$home" ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 \
-        PAM_WRAPPER_SERVICE_DIR="$W/services" "$DRIVER" "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
+    printf '%s\n' "$3" | strace -f -qq -e trace=%file -o "$W/trace" "${driver_env[@]}" HOME="$home" \
+        ASAN_OPTIONS=detect_leaks=0 "$DRIVER" "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
 }
 home_files_seen() { grep -F "$home" "$W/trace" | head -5 || true; }
 
@@ -88,6 +88,64 @@ expect_eq "without pg_password_file (libpq would read ~/.pgpass): PAM_AUTHINFO_U
 seen=$(home_files_seen)
 [ -z "$seen" ] && ok "... and no file under the caller's HOME was looked at" \
     || not_ok "no file under the caller's HOME was looked at (no password file)" "$seen"
+
+# ---- logins stopped at random moments ----
+
+# The caller of su may SIGSTOP it (its real uid is theirs). A login stopped
+# while connected left its session idle, outside a transaction, where no
+# timeout ended it: twenty of them filled max_connections and no host of
+# the fleet could log anyone in. Now idle_session_timeout (pg_timeout_seconds)
+# ends them. Logins with a wrong code are stopped at random moments of their
+# run until some hold an idle session; a few seconds after the timeout no
+# session of the role may be left, and the logins, resumed, are all denied.
+sessions() { # "IDLE TOTAL": the role's sessions
+    pg_psql postgres -At -F ' ' \
+        -c "SELECT count(*) FILTER (WHERE state = 'idle'), count(*) FROM pg_stat_activity WHERE usename = 'tf_local'"
+}
+stopped=()
+cleanup_more() { [ ${#stopped[@]} -eq 0 ] || kill -CONT "${stopped[@]}" 2>/dev/null; }
+t=$(now_ms)
+login tls daemon ZZZZZZZZ >/dev/null
+window=$(($(now_ms) - t)) # ms: how long one login runs
+window=$((window < 999 ? window : 999))
+held=0 held_idle=0
+for ((batch = 0; batch < 10 && held_idle == 0; batch++)); do
+    for ((i = 0; i < 10; i++)); do
+        echo ZZZZZZZZ | "${driver_env[@]}" "$DRIVER" tls daemon >"$W/stopped.$batch.$i" 2>>"$W/driver.err" &
+        pid=$!
+        sleep "$(printf '0.%03d' $((RANDOM % window)))"
+        kill -STOP "$pid" 2>/dev/null || true # (it may be done already)
+        stopped+=("$pid")
+    done
+    last_stop=$(now_ms)
+    read -r held_idle held <<<"$(sessions)"
+done
+echo "# ${#stopped[@]} logins stopped within $window ms of their start: $held sessions held, $held_idle idle"
+[ "$held_idle" -gt 0 ] && ok "stopped logins held idle sessions ($held_idle)" \
+    || not_ok "stopped logins held idle sessions" "none in ${#stopped[@]} logins: this run proves nothing"
+deadline=$((last_stop + TIMEOUT * 1000 + 3000))
+while read -r _ held <<<"$(sessions)" && [ "$held" -gt 0 ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
+expect_eq "$((TIMEOUT + 3)) s after the last stop, no session of the role is left (+$(($(now_ms) - last_stop)) ms)" \
+    0 "$held"
+kill -CONT "${stopped[@]}"
+wait "${stopped[@]}" || true
+stopped=()
+expect_eq "the stopped logins, resumed, are all denied" "" "$(cat "$W"/stopped.* | grep -v -x -E 'result (7|9)')"
+admin unlock daemon 2>/dev/null
+expect_eq "a login after them works" $SUCCESS "$(login tls daemon "${codes[2]}")"
+
+# twofactor-admin keeps a connection between store calls: issue reads the
+# state, derives the codes (here slower than pg_timeout_seconds), then
+# writes them, on a new connection once the server has ended the idle one.
+cat "$W/tls.conf" - >"$W/slow.conf" <<CONF
+pg_timeout_seconds = 1
+scrypt_log2_n = 16
+CONF
+t=$(now_ms)
+"$ADMIN_BIN" --config "$W/slow.conf" issue daemon --count 6 --json >"$W/slow.json" 2>"$W/err" \
+    && ok "issue with a KDF slower than pg_timeout_seconds ($(($(now_ms) - t)) ms) stores the codes" \
+    || not_ok "issue with a KDF slower than pg_timeout_seconds" "$(cat "$W/err")"
+expect_eq "... and one of them works" $SUCCESS "$(login tls daemon "$(json 'd["codes"][0]' <"$W/slow.json")")"
 
 sanitizers_quiet "$W/driver.err"
 
