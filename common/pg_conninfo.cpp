@@ -6,6 +6,7 @@
 
 #include "libpq.hpp"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +41,17 @@ std::vector<std::string> split_list(const std::string& list)
             return out;
         start = comma + 1;
     }
+}
+
+// The server's OS user that requirepeer names, for the socket directories.
+PathTrust peer_trust(const std::string& user)
+{
+    std::vector<char> buffer(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwnam_r(user.c_str(), &pw, buffer.data(), buffer.size(), &found) != 0 || found == nullptr)
+        return {{}, {}};
+    return {{pw.pw_uid}, {pw.pw_gid}};
 }
 
 class Vetting {
@@ -107,34 +119,67 @@ public:
             refuse("sslcert= needs sslkey= (libpq would read the key from the caller's $HOME)");
     }
 
-    // Over TCP, libpq's default (sslmode=prefer) and require send the
-    // password to whoever answers: without TLS if the answer says so, and to
-    // any certificate. So a server reached over TCP must prove who it is
-    // (verify-full, or verify-ca), except on loopback when pg_conninfo says
-    // sslmode=disable by name. Unix sockets are checked by the kernel.
+    // Who answers: a server that proves it is the one meant, or the local
+    // server's socket in a directory only root and its user can change,
+    // accepted only from a process running as that user.
     void refuse_unverified_servers() const
     {
+        const std::vector<std::string> hosts = split_list(value("host"));
+        const std::vector<std::string> addresses = split_list(value("hostaddr"));
+        const std::size_t n = std::max(hosts.size(), addresses.size());
+        if (n == 0)
+            refuse("names no server: give host= (for the local server: host=/var/run/postgresql "
+                   "requirepeer=postgres)");
+        std::vector<std::string> tcp, sockets;
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::string host = i < hosts.size() ? hosts[i] : "";
+            const std::string address = i < addresses.size() ? addresses[i] : "";
+            if (!address.empty())
+                tcp.push_back(address); // hostaddr is always TCP
+            else if (host.empty())
+                refuse("an empty host would be libpq's default socket directory: name it (host=/var/run/postgresql "
+                       "requirepeer=postgres)");
+            else if (host.front() == '@')
+                refuse("host=" + host
+                       + " is an abstract socket, which any local user can bind: use a socket "
+                         "directory");
+            else if (host.front() == '/')
+                sockets.push_back(host);
+            else
+                tcp.push_back(host);
+        }
         const std::string ssl_mode = value("sslmode");
-        if (ssl_mode == "verify-full" || ssl_mode == "verify-ca")
-            return;
-        std::vector<std::string> tcp;
-        for (const std::string& h : split_list(value("host")))
-            if (!h.empty() && h.front() != '/' && h.front() != '@')
-                tcp.push_back(h);
-        for (const std::string& a : split_list(value("hostaddr")))
-            if (!a.empty())
-                tcp.push_back(a); // hostaddr is always TCP
-        if (tcp.empty())
-            return;
-        const bool all_loopback = std::all_of(tcp.begin(), tcp.end(), [](const std::string& h) {
-            return h == "localhost" || h == "127.0.0.1" || h == "::1";
-        });
-        if (all_loopback && ssl_mode == "disable")
-            return;
-        refuse(tcp.front()
-               + " is reached over TCP: needs sslmode=verify-full (or verify-ca) with sslrootcert=, or the"
-                 " database password goes to whoever answers"
-               + (all_loopback ? " (on loopback, sslmode=disable if no TLS is meant)" : ""));
+        if (!tcp.empty() && ssl_mode != "verify-full" && ssl_mode != "verify-ca")
+            refuse(tcp.front()
+                   + " is reached over TCP: needs sslmode=verify-full with sslrootcert=, or the database password"
+                     " goes to whoever answers (on loopback too: any local user can listen on the port while the"
+                     " server is down)");
+        if (!sockets.empty())
+            refuse_untrusted_sockets(sockets);
+    }
+
+    // The kernel does not check who listens on a socket path: anyone who
+    // can create the name (a socket directory others may write to, an
+    // abstract name, which any local user can bind) answers the logins
+    // while the server is down. requirepeer makes libpq check, before it
+    // sends anything, that the process listening runs as the server's user
+    // (SO_PEERCRED); the directories up to the socket must then be
+    // changeable only by root and that user (and its group: Debian's
+    // /var/run/postgresql is postgres:postgres 2775).
+    void refuse_untrusted_sockets(const std::vector<std::string>& directories) const
+    {
+        const std::string peer = value("requirepeer");
+        if (peer.empty())
+            refuse("host=" + directories.front()
+                   + " is a Unix socket: needs requirepeer= naming the server's OS user (requirepeer=postgres), or"
+                     " a local user who binds the socket while the server is down answers every login");
+        const PathTrust trust = peer_trust(peer);
+        if (trust.owners.empty())
+            refuse("requirepeer=" + peer + ": no such user");
+        const std::string rule = " (only root and " + peer + " may be able to change a socket directory)";
+        for (const std::string& directory : directories)
+            if (const std::optional<std::string> why = untrusted_part(directory, trust))
+                refuse(std::string("host=").append(directory).append(": ").append(*why).append(rule));
     }
 
     PgParameters parameters() const

@@ -40,7 +40,7 @@ mkdir -m 0700 "$W/state"
 write_conf() { # write_conf FILE STORE [TIMEOUT]
     cat >"$1" <<CONF
 store = $2
-pg_conninfo = host=$PG_SOCKET port=$PG_PORT dbname=tf_fleet user=tf_fleet
+pg_conninfo = host=$PG_SOCKET requirepeer=postgres port=$PG_PORT dbname=tf_fleet user=tf_fleet
 pg_password_file = $W/pg.password
 pg_timeout_seconds = ${3:-$TIMEOUT}
 state_dir = $W/state

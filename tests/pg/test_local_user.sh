@@ -5,7 +5,9 @@
 # pam_login_driver) as su would: as root, with the caller's environment.
 # Checks: libpq opens no file of the caller's $HOME (~/.postgresql/root.crl,
 # postgresql.crt, postgresql.key, ~/.pgpass; strace); logins stopped with
-# SIGSTOP leave no session behind after the timeout.
+# SIGSTOP leave no session behind after the timeout; a fake server of a
+# local user's (fake_server.py) on a socket or the loopback port is sent
+# nothing: such settings are refused, naming the file and line, or fail.
 # Needs root (the server runs as `postgres`), strace and openssl; skips
 # with 77 without root.
 set -euo pipefail
@@ -18,10 +20,17 @@ for tool in strace openssl python3; do
     command -v $tool >/dev/null || { echo "$tool is required (scripts/bootstrap)"; exit 1; }
 done
 started=$(now_ms)
+stopped=()   # logins stopped with SIGSTOP
+fake_pids=() # fake servers
+cleanup_more() {
+    [ ${#stopped[@]} -eq 0 ] || kill -CONT "${stopped[@]}" 2>/dev/null
+    [ ${#fake_pids[@]} -eq 0 ] || kill "${fake_pids[@]}" 2>/dev/null
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # ---- the server (TLS on 127.0.0.1, and its socket), two configurations ----
 
-PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PG_PORT=$(free_port)
 PG_LISTEN=127.0.0.1
 pg_server_init "$W"
 pg_server_tls
@@ -103,7 +112,6 @@ sessions() { # "IDLE TOTAL": the role's sessions
         -c "SELECT count(*) FILTER (WHERE state = 'idle'), count(*) FROM pg_stat_activity WHERE usename = 'tf_local'"
 }
 stopped=()
-cleanup_more() { [ ${#stopped[@]} -eq 0 ] || kill -CONT "${stopped[@]}" 2>/dev/null; }
 t=$(now_ms)
 login tls daemon ZZZZZZZZ >/dev/null
 window=$(($(now_ms) - t)) # ms: how long one login runs
@@ -145,7 +153,62 @@ t=$(now_ms)
 "$ADMIN_BIN" --config "$W/slow.conf" issue daemon --count 6 --json >"$W/slow.json" 2>"$W/err" \
     && ok "issue with a KDF slower than pg_timeout_seconds ($(($(now_ms) - t)) ms) stores the codes" \
     || not_ok "issue with a KDF slower than pg_timeout_seconds" "$(cat "$W/err")"
-expect_eq "... and one of them works" $SUCCESS "$(login tls daemon "$(json 'd["codes"][0]' <"$W/slow.json")")"
+read -r -a codes <<<"$(json '" ".join(d["codes"])' <"$W/slow.json")" # the set now
+expect_eq "... and one of them works" $SUCCESS "$(login tls daemon "${codes[0]}")"
+
+# ---- who answers on a socket, or on loopback ----
+
+# The kernel does not check who listens on a socket path or port. While the
+# server is down, a local user can bind its socket's name in a directory
+# others may write to (as /tmp), or an abstract name, or listen on the
+# loopback port, and ask each login for the password in clear.
+# fake_server.py is that user (nobody), keeping what it is sent.
+nobody=$(id -u nobody)
+start_fake() { # start_fake unix|tcp WHERE
+    /usr/bin/python3 "$here/fake_server.py" "$1" "$2" "$W/captured" "$nobody" >"$W/fake.out" 2>&1 &
+    fake_pids+=($!)
+    for _ in $(seq 100); do grep -q ready "$W/fake.out" && return; sleep 0.05; done
+    not_ok "fake server on $2 started" "$(cat "$W/fake.out")"
+}
+refused_with() { # refused_with SERVICE TEXT: the login is a configuration error, twofactor-admin says TEXT
+    local rc msg
+    rc=$(login "$1" daemon "${codes[1]}")
+    msg=$("$ADMIN_BIN" --config "$W/$1.conf" list 2>&1 >/dev/null) || true
+    case "$rc $msg" in
+    "$SERVICE_ERR twofactor-admin: configuration: $W/$1.conf:2: pg_conninfo: "*"$2"*) ok "$1: refused ($2)" ;;
+    *) not_ok "$1: refused ($2)" "login $rc; $msg" ;;
+    esac
+}
+shared=$W/shared # like /tmp
+mkdir -m 1777 "$shared"
+start_fake unix "$shared/.s.PGSQL.$PG_PORT"
+write_conf socket_shared "host=$shared port=$PG_PORT" "$W/pg.password"
+refused_with socket_shared "is a Unix socket: needs requirepeer="
+write_conf socket_shared_peer "host=$shared requirepeer=postgres port=$PG_PORT" "$W/pg.password"
+refused_with socket_shared_peer "$shared is writable by group or others"
+start_fake unix "@twofactor-test-${W##*.}/.s.PGSQL.$PG_PORT"
+write_conf socket_abstract "host=@twofactor-test-${W##*.} requirepeer=postgres port=$PG_PORT" "$W/pg.password"
+refused_with socket_abstract "is an abstract socket"
+# A directory only root can change, but a socket of someone else's in it:
+# requirepeer=postgres makes libpq hang up before it sends anything.
+mkdir -m 0755 "$W/fake_socket"
+start_fake unix "$W/fake_socket/.s.PGSQL.$PG_PORT"
+write_conf socket_other_peer "host=$W/fake_socket requirepeer=postgres port=$PG_PORT" "$W/pg.password"
+expect_eq "a socket served by another user than requirepeer's: PAM_AUTHINFO_UNAVAIL" $UNAVAIL \
+    "$(login socket_other_peer daemon "${codes[1]}")"
+write_conf socket "host=$PG_SOCKET requirepeer=postgres port=$PG_PORT" "$W/pg.password"
+expect_eq "the server's own socket, requirepeer=postgres: accepted" $SUCCESS "$(login socket daemon "${codes[1]}")"
+# Loopback is TCP like any other: a port anyone may listen on.
+fake_port=$(free_port)
+start_fake tcp "$fake_port"
+write_conf loopback_clear "host=127.0.0.1 port=$fake_port sslmode=disable" "$W/pg.password"
+refused_with loopback_clear "127.0.0.1 is reached over TCP: needs sslmode=verify-full"
+write_conf loopback_fake "${TLS/port=$PG_PORT/port=$fake_port}" "$W/pg.password"
+expect_eq "a listener on the loopback port without the server's certificate: PAM_AUTHINFO_UNAVAIL" $UNAVAIL \
+    "$(login loopback_fake daemon "${codes[2]}")"
+expect_eq "no fake server was sent anything" "" "$(cat "$W/captured")"
+expect_eq "the codes tried meanwhile still work" "$SUCCESS $SUCCESS" \
+    "$(login tls daemon "${codes[2]}") $(login socket daemon "${codes[3]}")"
 
 sanitizers_quiet "$W/driver.err"
 

@@ -14,6 +14,7 @@
 
 #include "../unit/cmocka_cxx.hpp"
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,11 +104,13 @@ void conninfo_refusals(void** /*state*/)
     assert_true(contains(e, "pg_conninfo"));
     e = error_of<ConfigError>([] { PgStateStore s(pg_config("")); });
     assert_true(contains(e, "pg_conninfo is not set"));
-    // Over TCP the server must prove who it is before the password goes.
+    // Over TCP the server must prove who it is before the password goes, on
+    // loopback too (while the server is down, anyone may listen on its port).
     for (const char* tcp :
          {"host=db.example.org dbname=x", "host=db sslmode=require", "host=db sslmode=prefer",
           "host=db sslmode=disable", "host=/run/postgresql hostaddr=192.0.2.1", "host=/run/postgresql,db2",
-          "host=127.0.0.1", "host=::1 sslmode=allow", "postgresql://db.example.org/tf"}) {
+          "host=127.0.0.1", "host=::1 sslmode=allow", "postgresql://db.example.org/tf",
+          "host=127.0.0.1 sslmode=disable", "host=localhost sslmode=disable", "hostaddr=127.0.0.1"}) {
         e = error_of<ConfigError>([&] { PgStateStore s(pg_config(tcp)); });
         if (!contains(e, "is reached over TCP: needs sslmode=verify-full"))
             fail_msg("%s: got '%s'", tcp, e.c_str());
@@ -115,8 +118,49 @@ void conninfo_refusals(void** /*state*/)
     // Fine, and nothing is connected yet.
     PgStateStore ok(pg_config("host=db sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt"));
     PgStateStore ca(pg_config("host=db,db2 sslmode=verify-ca sslrootcert=/etc/ssl/certs/ca-certificates.crt"));
-    PgStateStore socket(pg_config("host=/run/postgresql dbname=x"));
-    PgStateStore loopback(pg_config("host=127.0.0.1 sslmode=disable"));
+    PgStateStore loopback(pg_config("host=localhost hostaddr=127.0.0.1 sslmode=verify-full sslrootcert=/etc/hosts"));
+}
+
+// A Unix socket is answered by whoever listens on it: requirepeer names the
+// server's OS user, and the directory must be one only root and that user
+// can change.
+void socket_hosts_need_requirepeer_and_a_safe_directory(void** /*state*/)
+{
+    TempDir dir;
+    const auto refusal = [](const std::string& conninfo) {
+        return error_of<ConfigError>([&] { PgStateStore s(pg_config(conninfo)); });
+    };
+    const auto expect_refused = [&](const std::string& conninfo, const std::string& why) {
+        const std::string e = refusal(conninfo);
+        if (!contains(e, why.c_str()))
+            fail_msg("%s: got '%s'", conninfo.c_str(), e.c_str());
+    };
+    expect_refused("dbname=x", "names no server");
+    expect_refused("host=,/run/postgresql requirepeer=root", "an empty host would be libpq's default socket");
+    expect_refused("host=@pg requirepeer=root", "host=@pg is an abstract socket");
+    expect_refused("host=" + dir.path + " dbname=x", "is a Unix socket: needs requirepeer=");
+    expect_refused("host=" + dir.path + " requirepeer=no-such-user-here",
+                   "requirepeer=no-such-user-here: no such user");
+    const std::string open = dir.path + "/open";
+    assert_int_equal(::mkdir(open.c_str(), 0700), 0);
+    assert_int_equal(::chmod(open.c_str(), 01777), 0); // as /tmp
+    expect_refused("host=" + open + " requirepeer=root", open + " is writable by group or others");
+    expect_refused("host=/tmp requirepeer=root", "/tmp is writable by group or others");
+    // A directory of root's inside a sticky one is fine (its name cannot be
+    // taken over); so is the default socket directory of Debian.
+    const std::string ours = open + "/ours";
+    assert_int_equal(::mkdir(ours.c_str(), 0755), 0);
+    assert_string_equal(refusal("host=" + ours + " requirepeer=root").c_str(), "(no error)");
+    if (::getpwnam("postgres") != nullptr)
+        assert_string_equal(refusal("host=/var/run/postgresql requirepeer=postgres").c_str(), "(no error)");
+    if (::geteuid() == 0 && ::getpwnam("nobody") != nullptr) {
+        const std::string theirs = dir.path + "/theirs";
+        assert_int_equal(::mkdir(theirs.c_str(), 0755), 0);
+        assert_int_equal(::chown(theirs.c_str(), ::getpwnam("nobody")->pw_uid, 0), 0);
+        expect_refused("host=" + theirs + " requirepeer=root", theirs + " is owned by uid");
+        // The server's own user may own its socket directory.
+        assert_string_equal(refusal("host=" + theirs + " requirepeer=nobody").c_str(), "(no error)");
+    }
 }
 
 // A refused pg_conninfo says where it was set, as every configuration error does.
@@ -187,13 +231,13 @@ void conninfo_files_only_root_can_change(void** /*state*/)
                 out += (out.empty() ? "" : ",") + v;
         return out;
     };
-    const PgParameters plain = vet_pg_conninfo("host=/nonexistent dbname=x", "");
+    const PgParameters plain = vet_pg_conninfo("host=/nonexistent requirepeer=root dbname=x", "");
     for (const char* keyword : {"sslrootcert", "sslcert", "sslkey", "sslcrl", "sslcrldir", "passfile"})
         if (parameter(plain, keyword) != "/dev/null/twofactor-no-such-file")
             fail_msg("%s: '%s'", keyword, parameter(plain, keyword).c_str());
     // A CRL directory of the configuration stays the only CRL setting: a
     // missing sslcrl next to it would make OpenSSL skip the directory too.
-    const PgParameters crl_dir = vet_pg_conninfo("host=/nonexistent sslcrldir=/etc/ssl/certs", "");
+    const PgParameters crl_dir = vet_pg_conninfo("host=/nonexistent requirepeer=root sslcrldir=/etc/ssl/certs", "");
     assert_string_equal(parameter(crl_dir, "sslcrl").c_str(), "");
     assert_string_equal(parameter(crl_dir, "sslcrldir").c_str(), "/etc/ssl/certs");
 }
@@ -201,7 +245,7 @@ void conninfo_files_only_root_can_change(void** /*state*/)
 void unsafe_password_files_fail_closed(void** /*state*/)
 {
     TempDir dir;
-    const std::string conninfo = "host=" + dir.path + "/no-such-socket-dir dbname=x user=x";
+    const std::string conninfo = "host=" + dir.path + "/no-such-socket-dir requirepeer=root dbname=x user=x";
     const auto load_with = [&](const std::string& file) {
         return error_of<StoreError>([&] { PgStateStore(pg_config(conninfo, file)).load("alice"); });
     };
@@ -228,7 +272,7 @@ void unsafe_password_files_fail_closed(void** /*state*/)
 void libpq_environment_is_refused(void** /*state*/)
 {
     TempDir dir;
-    const std::string conninfo = "host=" + dir.path + " dbname=x user=x";
+    const std::string conninfo = "host=" + dir.path + " requirepeer=root dbname=x user=x";
     ::setenv("PGHOSTADDR", "192.0.2.1", 1);
     std::string e = error_of<StoreError>([&] { PgStateStore(pg_config(conninfo)).load("alice"); });
     ::unsetenv("PGHOSTADDR");
@@ -240,10 +284,10 @@ void libpq_environment_is_refused(void** /*state*/)
     assert_false(contains(e, "PGHOST"));
     assert_true(contains(e, "cannot connect"));
     // An empty value in pg_conninfo is no value: the environment's is refused.
-    ::setenv("PGHOST", "/elsewhere", 1);
-    e = error_of<StoreError>([&] { PgStateStore(pg_config("host='' dbname=x user=x")).load("alice"); });
-    ::unsetenv("PGHOST");
-    assert_true(contains(e, "PGHOST"));
+    ::setenv("PGPORT", "6543", 1);
+    e = error_of<StoreError>([&] { PgStateStore(pg_config(conninfo + " port=''")).load("alice"); });
+    ::unsetenv("PGPORT");
+    assert_true(contains(e, "PGPORT"));
     // What libpq reads outside the connection options (PGLOCALEDIR: its
     // translations become printf formats) is refused before libpq runs.
     for (const char* name : {"PGLOCALEDIR", "PGSYSCONFDIR", "PGTZ"}) {
@@ -262,7 +306,7 @@ void libpq_environment_is_refused(void** /*state*/)
 
 void invalid_user_names_never_reach_the_database(void** /*state*/)
 {
-    PgStateStore s(pg_config("host=/nonexistent"));
+    PgStateStore s(pg_config("host=/nonexistent requirepeer=root"));
     for (const char* bad : {"", "../etc", "a b", "-x", "a'b"})
         assert_true(contains(error_of<InvalidUserName>([&] { s.load(bad); }), "invalid user name"));
 }
@@ -326,6 +370,7 @@ int main()
         cmocka_unit_test(text_encoding_round_trips_every_byte),
         cmocka_unit_test(conninfo_refusals),
         cmocka_unit_test(conninfo_errors_name_file_and_line),
+        cmocka_unit_test(socket_hosts_need_requirepeer_and_a_safe_directory),
         cmocka_unit_test(conninfo_files_only_root_can_change),
         cmocka_unit_test(unsafe_password_files_fail_closed),
         cmocka_unit_test(libpq_environment_is_refused),
