@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 #include "pg_connection.hpp"
+#include "system_trust.hpp"
 #include "trusted_path.hpp"
 
 #include "libpq.hpp"
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 
 namespace twofactor {
@@ -182,6 +184,27 @@ public:
                 refuse(std::string("host=").append(directory).append(": ").append(*why).append(rule));
     }
 
+    // verify-ca accepts any certificate its CA file vouches for, whatever
+    // name it carries. A CA the system trusts (the public CAs of
+    // /etc/ssl/certs, or one they issued) signs certificates for anyone who
+    // owns a domain: such a file is safe only with verify-full.
+    void refuse_public_ca() const
+    {
+        if (value("sslmode") != "verify-ca")
+            return;
+        const std::string root_cert = value("sslrootcert");
+        std::string subject;
+        try {
+            subject = system_trusted_certificate(root_cert);
+        } catch (const std::runtime_error& e) {
+            refuse("sslrootcert=" + root_cert + ": " + e.what());
+        }
+        if (!subject.empty())
+            refuse("sslmode=verify-ca with sslrootcert=" + root_cert + ", which holds " + one_line(subject)
+                   + ", a CA the system trusts: it signs certificates for anyone, and verify-ca does not check the"
+                     " name (use sslmode=verify-full, or a private CA)");
+    }
+
     PgParameters parameters() const
     {
         PgParameters out = given_;
@@ -219,6 +242,7 @@ PgParameters vet_pg_conninfo(const std::string& conninfo, const std::string& ori
     v.refuse_secrets();
     v.refuse_untrusted_files(); // before any of them is read
     v.refuse_unverified_servers();
+    v.refuse_public_ca();
     return v.parameters();
 }
 

@@ -7,7 +7,8 @@
 # postgresql.crt, postgresql.key, ~/.pgpass; strace); logins stopped with
 # SIGSTOP leave no session behind after the timeout; a fake server of a
 # local user's (fake_server.py) on a socket or the loopback port is sent
-# nothing: such settings are refused, naming the file and line, or fail.
+# nothing: such settings are refused, naming the file and line, or fail;
+# verify-ca works with a private CA and is refused with the system's.
 # Needs root (the server runs as `postgres`), strace and openssl; skips
 # with 77 without root.
 set -euo pipefail
@@ -209,6 +210,17 @@ expect_eq "a listener on the loopback port without the server's certificate: PAM
 expect_eq "no fake server was sent anything" "" "$(cat "$W/captured")"
 expect_eq "the codes tried meanwhile still work" "$SUCCESS $SUCCESS" \
     "$(login tls daemon "${codes[2]}") $(login socket daemon "${codes[3]}")"
+
+# ---- verify-ca checks no name ----
+
+# With sslmode=verify-ca libpq accepts any certificate the CA file vouches
+# for, whatever name it carries: fine with the fleet's private CA, not with
+# the system's public CAs, which sign for anyone who owns a domain.
+write_conf verify_ca "${TLS/verify-full/verify-ca}" "$W/pg.password"
+expect_eq "verify-ca with the server's private CA: accepted" $SUCCESS "$(login verify_ca daemon "${codes[4]}")"
+write_conf verify_ca_public "${TLS/verify-full sslrootcert=$PG_CA/verify-ca sslrootcert=/etc/ssl/certs/ca-certificates.crt}" \
+    "$W/pg.password"
+refused_with verify_ca_public "a CA the system trusts"
 
 sanitizers_quiet "$W/driver.err"
 

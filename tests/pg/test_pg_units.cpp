@@ -1,7 +1,8 @@
 // The PostgreSQL store's parts that need no server: the text encoding of
 // PAM's free-text fields, the refusals of unsafe connection settings (a
 // password or service in pg_conninfo, verify-full without a CA, files libpq
-// reads in a place others can change, an unsafe password file, PG*
+// reads in a place others can change, socket hosts without requirepeer or
+// in such a place, verify-ca with a public CA, an unsafe password file, PG*
 // variables libpq would use) and where they name the setting, fail-closed
 // connection errors without secrets in them, and the state merge that keeps
 // spent codes spent (migrate --force).
@@ -20,6 +21,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace twofactor;
 
@@ -117,8 +120,44 @@ void conninfo_refusals(void** /*state*/)
     }
     // Fine, and nothing is connected yet.
     PgStateStore ok(pg_config("host=db sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt"));
-    PgStateStore ca(pg_config("host=db,db2 sslmode=verify-ca sslrootcert=/etc/ssl/certs/ca-certificates.crt"));
     PgStateStore loopback(pg_config("host=localhost hostaddr=127.0.0.1 sslmode=verify-full sslrootcert=/etc/hosts"));
+}
+
+// verify-ca does not check the server's name: with a CA the system trusts
+// (a public CA signs for anyone who owns a domain) it would accept anybody's
+// certificate. Only a private CA will do.
+void verify_ca_needs_a_private_ca(void** /*state*/)
+{
+    TempDir dir;
+    const auto text_of = [](const std::string& path) {
+        std::ifstream in(path);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    const std::string private_ca = text_of(std::string(TWOFACTOR_TEST_DATA) + "/private-ca.pem");
+    assert_true(contains(private_ca, "BEGIN CERTIFICATE"));
+    const auto refusal = [](const std::string& mode, const std::string& ca) {
+        return error_of<ConfigError>(
+            [&] { PgStateStore s(pg_config("host=db,db2 sslmode=" + mode + " sslrootcert=" + ca)); });
+    };
+    const std::string ours = dir.write("private-ca.pem", private_ca, 0644);
+    assert_string_equal(refusal("verify-ca", ours).c_str(), "(no error)");
+    int compared = 0;
+    for (const char* system : {"/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ISRG_Root_X1.pem"}) {
+        if (::access(system, R_OK) != 0)
+            continue; // without ca-certificates the system trusts no CA
+        ++compared;
+        const std::string e = refusal("verify-ca", system);
+        if (!contains(e, "a CA the system trusts: it signs certificates for anyone"))
+            fail_msg("%s: got '%s'", system, e.c_str());
+        assert_string_equal(refusal("verify-full", system).c_str(), "(no error)");
+        // One public CA among private ones is enough to refuse.
+        const std::string mixed = dir.write("mixed.pem", private_ca + text_of(system), 0644);
+        assert_true(contains(refusal("verify-ca", mixed), "a CA the system trusts"));
+    }
+    if (compared == 0)
+        print_message("no system CA bundle (ca-certificates): the refusal was not tried\n");
+    assert_true(contains(refusal("verify-ca", dir.write("empty.pem", "", 0644)), "holds no PEM certificate"));
+    assert_true(contains(refusal("verify-ca", dir.path + "/missing.pem"), "cannot read"));
 }
 
 // A Unix socket is answered by whoever listens on it: requirepeer names the
@@ -371,6 +410,7 @@ int main()
         cmocka_unit_test(conninfo_refusals),
         cmocka_unit_test(conninfo_errors_name_file_and_line),
         cmocka_unit_test(socket_hosts_need_requirepeer_and_a_safe_directory),
+        cmocka_unit_test(verify_ca_needs_a_private_ca),
         cmocka_unit_test(conninfo_files_only_root_can_change),
         cmocka_unit_test(unsafe_password_files_fail_closed),
         cmocka_unit_test(libpq_environment_is_refused),
