@@ -3,8 +3,9 @@
 # transactions through the built pam_twofactor.so under pam_wrapper (tests/pam's
 # login driver, no fail delay), one at a time, each timed from the answer
 # written to the result read. A private PostgreSQL 15 server
-# (tests/pg/pg_server.sh) on a Unix socket and on 127.0.0.1, SCRAM passwords,
-# fsync on, default settings otherwise. Three cases per store:
+# (tests/pg/pg_server.sh) on a Unix socket and on 127.0.0.1 with TLS
+# (verify-full, a private CA), SCRAM passwords, fsync on, default settings
+# otherwise. Three cases per store:
 #   wrong    a wrong 6-digit code: no KDF, so this is the store's own cost
 #            (read before the prompt, read, lock, read, write the failure count)
 #   backup   a backup code accepted, at the default scrypt cost (2^14, 8, 1):
@@ -37,19 +38,17 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PG_PORT=$(free_port) PG_LISTEN=127.0.0.1
 pg_server_init "$W"
+pg_server_tls
 pg_server_start
 pg_server_watchdog $$ "$W"
-password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-pg_psql postgres -c "CREATE ROLE tf_bench LOGIN PASSWORD '$password'" -c "CREATE DATABASE tf_bench OWNER tf_bench" >/dev/null
-install -m 0600 /dev/null "$W/pg.password"
-printf '%s\n' "$password" >"$W/pg.password"
+pg_database tf_bench "$W/pg.password"
 mkdir -m 0700 "$W/state" "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"
 
-write_conf() { # write_conf NAME STORE [HOST]
+write_conf() { # write_conf NAME STORE [SERVER]: SERVER is the socket unless given
     cat >"$W/$1.conf" <<CONF
 store = $2
-pg_conninfo = host=${3:-$PG_SOCKET} port=$PG_PORT dbname=tf_bench user=tf_bench sslmode=disable
+pg_conninfo = ${3:-host=$PG_SOCKET requirepeer=postgres} port=$PG_PORT dbname=tf_bench user=tf_bench
 pg_password_file = $W/pg.password
 state_dir = $W/state
 max_failures = 100
@@ -59,7 +58,7 @@ CONF
 }
 write_conf file file
 write_conf pg_unix postgresql
-write_conf pg_tcp postgresql 127.0.0.1
+write_conf pg_tcp postgresql "host=localhost hostaddr=127.0.0.1 sslmode=verify-full sslrootcert=$PG_CA"
 "$ADMIN_BIN" --config "$W/pg_unix.conf" db-init 2>/dev/null
 
 admin() { local conf=$1; shift; "$ADMIN_BIN" --config "$W/$conf.conf" "$@"; }

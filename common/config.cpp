@@ -140,6 +140,7 @@ constexpr Key kKeys[] = {
     {"pg_conninfo",
      [](Config& c, const Setting& s) {
          c.pg_conninfo = parse_string(s);
+         c.pg_conninfo_origin = s.origin;
          if (c.pg_conninfo.find("password") != std::string::npos)
              fail(s, "must not contain a password (use pg_password_file)");
      }},

@@ -39,8 +39,9 @@ struct Config {
     // Where state lives (docs/store.md): the embedded file store or a
     // PostgreSQL database shared by a fleet of hosts (docs/fleet.md).
     enum class Store { file, postgresql } store = Store::file;
-    std::string pg_conninfo;      // libpq connection string, without a password
-    std::string pg_password_file; // root-only file holding the password
+    std::string pg_conninfo;        // libpq connection string, without a password
+    std::string pg_conninfo_origin; // where it was set ("FILE:LINE"), for messages
+    std::string pg_password_file;   // root-only file holding the password
     unsigned pg_timeout_seconds = 5;
 
     // Self-service (the setuid `twofactor` command): what users may do themselves.

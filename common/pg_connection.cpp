@@ -1,5 +1,6 @@
 #include "pg_connection.hpp"
 
+#include "pg_conninfo.hpp"
 #include "read_whole.hpp"
 #include "unique_fd.hpp"
 
@@ -12,9 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <string_view>
 #include <vector>
 
 namespace twofactor {
@@ -70,107 +69,6 @@ SecureChars read_password_file(const std::string& path)
     return std::move(text);
 }
 
-bool has(const std::vector<const char*>& keywords, const char* keyword)
-{
-    return std::any_of(keywords.begin(), keywords.end(),
-                       [&](const char* k) { return k != nullptr && std::strcmp(k, keyword) == 0; });
-}
-
-// libpq fills every parameter the connection string leaves out from a PG*
-// environment variable. In a setuid program (su, sudo, the self-service
-// command) the caller chooses the environment, and PGHOST pointing at a
-// server of theirs would decide their logins. So a PG* variable that libpq
-// would use is refused, not used: settings belong in pg_conninfo.
-void refuse_environment(const std::vector<const char*>& keywords)
-{
-    PQconninfoOption* defaults = pq().PQconndefaults();
-    if (defaults == nullptr)
-        throw StoreError(StoreErrc::io, "PostgreSQL: out of memory");
-    std::string offending;
-    for (const PQconninfoOption* o = defaults; o->keyword != nullptr; ++o) {
-        if (o->envvar != nullptr && std::getenv(o->envvar) != nullptr && !has(keywords, o->keyword)) {
-            offending = o->envvar;
-            break;
-        }
-    }
-    // Any other PG* variable is one this libpq may read in ways we have not
-    // reviewed (refuse_libpq_own_environment lists those we know).
-    for (char** e = environ; offending.empty() && e != nullptr && *e != nullptr; ++e) {
-        const std::string_view entry(*e);
-        const std::string_view name = entry.substr(0, entry.find('='));
-        if (name.size() <= 2 || name.substr(0, 2) != "PG"
-            || !std::all_of(name.begin() + 2, name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
-            continue;
-        bool listed = false;
-        for (const PQconninfoOption* o = defaults; !listed && o->keyword != nullptr; ++o)
-            listed = o->envvar != nullptr && name == o->envvar;
-        if (!listed)
-            offending = std::string(name);
-    }
-    pq().PQconninfoFree(defaults);
-    if (!offending.empty())
-        throw StoreError(StoreErrc::io,
-                         "PostgreSQL: the environment sets " + offending
-                             + ", which libpq would use; refused (put settings in pg_conninfo)");
-}
-
-// libpq also reads these with getenv, outside the connection options, so
-// pg_conninfo cannot override them: PGLOCALEDIR picks the message catalogs
-// whose translations libpq uses as printf formats (in su or sudo, a format
-// string the caller wrote), PGSYSCONFDIR and PGSERVICEFILE name files to
-// read, PGDATESTYLE, PGTZ and PGGEQO are sent to the server. Refused before
-// libpq is first called (it binds its catalogs on its first message).
-void refuse_libpq_own_environment()
-{
-    for (const char* name : {"PGLOCALEDIR", "PGSYSCONFDIR", "PGSERVICEFILE", "PGDATESTYLE", "PGTZ", "PGGEQO"})
-        if (std::getenv(name) != nullptr)
-            throw StoreError(StoreErrc::io,
-                             std::string("PostgreSQL: the environment sets ") + name
-                                 + ", which libpq would use; refused");
-}
-
-bool unix_socket(std::string_view host) { return !host.empty() && (host.front() == '/' || host.front() == '@'); }
-bool loopback(std::string_view host) { return host == "localhost" || host == "127.0.0.1" || host == "::1"; }
-
-// Over TCP, libpq's default (sslmode=prefer) and require send the password
-// to whoever answers: without TLS if the answer says so, and to any
-// certificate. So a server reached over TCP must prove who it is
-// (verify-full, or verify-ca), except on loopback when pg_conninfo says
-// sslmode=disable by name. Unix sockets are checked by the kernel.
-void require_verified_server(const std::string& hosts, const std::string& hostaddrs, const std::string& ssl_mode)
-{
-    if (ssl_mode == "verify-full" || ssl_mode == "verify-ca")
-        return;
-    std::vector<std::string> tcp;
-    const auto each = [](const std::string& list, const auto& f) {
-        std::size_t start = 0;
-        for (;;) {
-            const std::size_t comma = list.find(',', start);
-            f(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-            if (comma == std::string::npos)
-                break;
-            start = comma + 1;
-        }
-    };
-    each(hosts, [&](const std::string& h) {
-        if (!h.empty() && !unix_socket(h))
-            tcp.push_back(h);
-    });
-    each(hostaddrs, [&](const std::string& a) {
-        if (!a.empty())
-            tcp.push_back(a); // hostaddr is always TCP
-    });
-    if (tcp.empty())
-        return;
-    const bool all_loopback = std::all_of(tcp.begin(), tcp.end(), [](const std::string& h) { return loopback(h); });
-    if (all_loopback && ssl_mode == "disable")
-        return;
-    throw ConfigError("pg_conninfo: " + tcp.front()
-                      + " is reached over TCP: needs sslmode=verify-full (or verify-ca) with sslrootcert=, or the"
-                        " database password goes to whoever answers"
-                      + (all_loopback ? " (on loopback, sslmode=disable if no TLS is meant)" : ""));
-}
-
 // Notice receiver: counts WARNINGs, drops the rest.
 extern "C" void receive_notice(void* connection, const PGresult* notice)
 {
@@ -186,44 +84,7 @@ extern "C" void receive_notice(void* connection, const PGresult* notice)
 PgConnection::PgConnection(PgSettings settings) : settings_(std::move(settings))
 {
     refuse_libpq_own_environment(); // before the first libpq call
-    char* error = nullptr;
-    PQconninfoOption* options = pq().PQconninfoParse(settings_.conninfo.c_str(), &error);
-    if (options == nullptr) {
-        const std::string message = error ? one_line(error) : "out of memory";
-        pq().PQfreemem(error);
-        throw ConfigError("pg_conninfo: " + message);
-    }
-    std::string ssl_mode, ssl_root_cert, hosts, hostaddrs;
-    std::string refused;
-    for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-        // An empty value is no value: libpq would fill it from the
-        // environment, which refuse_environment() then sees as unset here.
-        if (o->val == nullptr || o->val[0] == '\0')
-            continue;
-        const std::string keyword = o->keyword;
-        if (keyword.find("password") != std::string::npos) // password, sslpassword
-            refused = "must not contain a password (use pg_password_file)";
-        else if (keyword == "service")
-            refused = "service= is not supported: libpq would read the service file from the caller's $HOME";
-        else if (keyword == "connect_timeout")
-            continue; // pg_timeout_seconds decides
-        if (keyword == "sslmode")
-            ssl_mode = o->val;
-        if (keyword == "sslrootcert")
-            ssl_root_cert = o->val;
-        if (keyword == "host")
-            hosts = o->val;
-        if (keyword == "hostaddr")
-            hostaddrs = o->val;
-        parameters_.emplace_back(keyword, o->val);
-    }
-    pq().PQconninfoFree(options);
-    if (!refused.empty())
-        throw ConfigError("pg_conninfo: " + refused);
-    if ((ssl_mode == "verify-ca" || ssl_mode == "verify-full") && ssl_root_cert.empty())
-        throw ConfigError("pg_conninfo: sslmode=" + ssl_mode
-                          + " needs sslrootcert= (libpq would read the CA from the caller's $HOME)");
-    require_verified_server(hosts, hostaddrs, ssl_mode);
+    parameters_ = vet_pg_conninfo(settings_.conninfo, settings_.origin);
 }
 
 PgConnection::~PgConnection() { close(); }
@@ -252,9 +113,13 @@ bool PgConnection::open()
 {
     if (conn_ != nullptr) {
         // Reads whatever the server sent while we were idle: a closed socket
-        // or a FATAL "terminating connection" shows up as a bad status.
-        if (pq().PQstatus(conn_) == CONNECTION_OK && pq().PQtransactionStatus(conn_) == PQTRANS_IDLE
-            && pq().PQconsumeInput(conn_) == 1 && pq().PQstatus(conn_) == CONNECTION_OK)
+        // or a FATAL "terminating connection" shows up as a bad status. A
+        // connection idle for half of idle_session_timeout is not reused:
+        // the server could end it while our next statement is on its way.
+        const auto idle = std::chrono::steady_clock::now() - last_answer_;
+        if (idle < std::chrono::milliseconds(settings_.timeout_seconds * 500u) && pq().PQstatus(conn_) == CONNECTION_OK
+            && pq().PQtransactionStatus(conn_) == PQTRANS_IDLE && pq().PQconsumeInput(conn_) == 1
+            && pq().PQstatus(conn_) == CONNECTION_OK)
             return false;
         close();
     }
@@ -266,13 +131,16 @@ bool PgConnection::open()
     // pg_conninfo's options may ask for more (remote_apply): they come after.
     std::string user_options;
     // Server-side limits as well as our own, last so they win: a statement
-    // (a lock wait included) and a transaction left idle by a stopped client
-    // end there too.
+    // (a lock wait included), and a session left idle by a stopped client,
+    // in a transaction or not, end there too. The caller of su or of the
+    // setuid tool may SIGSTOP it: sessions that never end would fill
+    // max_connections, and then no host of the fleet could log anyone in.
     // No JIT: on a fresh schema, before autovacuum's first ANALYZE, the
     // state query's estimates pass jit_above_cost, and compiling it costs
     // about 250 ms of a login for a query that runs in 0.1 ms.
     const std::string our_options = "-c statement_timeout=" + timeout_ms + " -c lock_timeout=" + timeout_ms
-        + " -c idle_in_transaction_session_timeout=" + timeout_ms + " -c search_path=pg_catalog -c jit=off";
+        + " -c idle_in_transaction_session_timeout=" + timeout_ms + " -c idle_session_timeout=" + timeout_ms
+        + " -c search_path=pg_catalog -c jit=off";
 
     std::vector<const char*> keywords, values;
     bool have_application_name = false, have_tcp_user_timeout = false, have_gssencmode = false;
@@ -326,6 +194,7 @@ bool PgConnection::open()
     pq().PQsetNoticeReceiver(conn_, receive_notice, this);
     if (pq().PQsetnonblocking(conn_, 1) != 0)
         connection_failed("cannot connect");
+    last_answer_ = std::chrono::steady_clock::now();
     return true;
 }
 
@@ -413,6 +282,7 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
         }
         connection_failed("connection lost");
     }
+    last_answer_ = std::chrono::steady_clock::now();
     if (error)
         throw *error;
     if (!last)

@@ -26,6 +26,7 @@ using Deadline = std::chrono::steady_clock::time_point;
 
 struct PgSettings {
     std::string conninfo;      // libpq keyword/value string or URI, without a password
+    std::string origin;        // where conninfo was set ("FILE:LINE"), for its errors
     std::string password_file; // empty: no password (peer, cert, trust)
     unsigned timeout_seconds = 5;
     std::string application_name = "twofactor";
@@ -90,8 +91,8 @@ private:
 
 class PgConnection {
 public:
-    // Parses the conninfo; throws ConfigError if it is malformed or names a
-    // password or a libpq service (read from the caller's $HOME).
+    // Parses the conninfo; throws ConfigError "ORIGIN: pg_conninfo: why" if
+    // it is malformed or unsafe (vet_pg_conninfo).
     explicit PgConnection(PgSettings settings);
     ~PgConnection();
     PgConnection(const PgConnection&) = delete;
@@ -102,7 +103,8 @@ public:
 
     // Connects unless a live connection is open; true if it made a new one.
     // A connection the server has closed since the last call (a restart
-    // while the user typed a code) is noticed here and replaced.
+    // while the user typed a code), or one idle long enough that the
+    // server's idle_session_timeout may end it any moment, is replaced.
     bool open();
     bool is_open() const { return conn_ != nullptr; }
     // Closes the connection; an open transaction is rolled back by the server.
@@ -125,8 +127,9 @@ private:
     void wait_for(short events, Deadline deadline);
 
     PgSettings settings_;
-    std::vector<std::pair<std::string, std::string>> parameters_; // from the conninfo
+    std::vector<std::pair<std::string, std::string>> parameters_; // vet_pg_conninfo's
     pg_conn* conn_ = nullptr;
+    std::chrono::steady_clock::time_point last_answer_; // the server's last word on conn_
     unsigned warnings_ = 0;
 };
 

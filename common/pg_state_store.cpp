@@ -66,6 +66,7 @@ PgSettings settings_from(const Config& config)
         throw ConfigError("pg_conninfo is not set (needed for the PostgreSQL store)");
     PgSettings s;
     s.conninfo = config.pg_conninfo;
+    s.origin = config.pg_conninfo_origin;
     s.password_file = config.pg_password_file;
     s.timeout_seconds = config.pg_timeout_seconds;
     return s;

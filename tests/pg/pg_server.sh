@@ -3,7 +3,7 @@
 # directory, run as the `postgres` system user; no TCP listener unless
 # PG_LISTEN names an address (127.0.0.1). Sourced, not run; needs root
 # (runuser). Sets PG_DATA, PG_SOCKET, PG_LOG; PG_PORT is the port (and the
-# socket's name), 5432 unless set.
+# socket's name), 5432 unless set. pg_server_tls turns TLS on.
 # shellcheck shell=bash
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -16,6 +16,7 @@ pg_server_init() {
     local work=$1
     [ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL 15 is required (apt-get install postgresql)"; return 1; }
     id postgres >/dev/null 2>&1 || { echo "the postgres system user is missing (apt-get install postgresql)"; return 1; }
+    PG_WORK=$work
     PG_DATA=$work/pgdata
     PG_SOCKET=$work/pgsock
     PG_LOG=$work/postgresql.log
@@ -38,6 +39,38 @@ port = $PG_PORT
 max_connections = 100
 password_encryption = scram-sha-256
 CONF
+}
+
+# pg_server_tls (after pg_server_init): ssl = on, with a certificate for
+# localhost from a private CA made here. Sets PG_CA (the CA certificate, for
+# sslrootcert=) and PG_CA_KEY; clients connect with host=localhost
+# hostaddr=127.0.0.1 sslmode=verify-full sslrootcert=$PG_CA.
+pg_server_tls() {
+    local tls=$PG_WORK/tls
+    mkdir -m 0700 "$tls"
+    PG_CA=$tls/ca.crt
+    PG_CA_KEY=$tls/ca.key
+    pg_make_ca "$PG_CA" "$PG_CA_KEY" "twofactor test CA"
+    pg_make_cert "$tls/server" localhost "$PG_CA" "$PG_CA_KEY" subjectAltName=DNS:localhost
+    install -o postgres -g postgres -m 0600 "$tls/server.key" "$PG_DATA/server.key"
+    install -o postgres -g postgres -m 0644 "$tls/server.crt" "$PG_DATA/server.crt"
+    echo "ssl = on" >>"$PG_DATA/postgresql.conf"
+}
+
+# pg_make_ca CERT KEY NAME: a self-signed CA (P-256, valid two days).
+pg_make_ca() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$2" -out "$1" -days 2 \
+        -subj "/CN=$3" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        2>/dev/null
+}
+
+# pg_make_cert PREFIX CN CA_CERT CA_KEY [EXTENSION]: PREFIX.crt and PREFIX.key, signed by the CA.
+pg_make_cert() {
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" \
+        -subj "/CN=$2" 2>/dev/null
+    openssl x509 -req -in "$1.csr" -CA "$3" -CAkey "$4" -CAcreateserial -out "$1.crt" -days 2 \
+        ${5:+-extfile <(printf '%s\n' "$5")} 2>/dev/null
+    rm -f "$1.csr"
 }
 
 # The server must not inherit the caller's descriptors beyond 0-2 (a FIFO
@@ -73,6 +106,16 @@ pg_psql() {
     local db=$1
     shift
     runuser -u postgres -- "$PG_BIN/psql" -h "$PG_SOCKET" -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+# pg_database NAME PASSWORD_FILE (server started): the role NAME, with a
+# random password written to PASSWORD_FILE (0600), owning the database NAME.
+pg_database() {
+    local password
+    password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+    pg_psql postgres -c "CREATE ROLE $1 LOGIN PASSWORD '$password'" -c "CREATE DATABASE $1 OWNER $1" >/dev/null
+    install -m 0600 /dev/null "$2"
+    printf '%s\n' "$password" >"$2"
 }
 
 # pg_server_watchdog PID DIR: once process PID is gone, stops the server

@@ -16,40 +16,16 @@
 # Needs root (the server runs as `postgres`); skips with 77 otherwise.
 set -euo pipefail
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "skip: needs root (runs a private PostgreSQL server as the postgres user)"
-    exit 77
-fi
-ADMIN_BIN=${TWOFACTOR_ADMIN:?}
-MODULE=${TWOFACTOR_PAM_MODULE:?}
-DRIVER=${TWOFACTOR_LOGIN_DRIVER:?}
-PRELOAD=${TWOFACTOR_PAM_PRELOAD:?}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=pg_login_test.sh
+. "$here/pg_login_test.sh"
 ROUNDS=${TWOFACTOR_PG_ROUNDS:-50}
 PARALLEL=16
 TIMEOUT=2 # pg_timeout_seconds of the hosts
 command -v oathtool >/dev/null || { echo "oathtool is required"; exit 1; }
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=pg_server.sh
-. "$here/pg_server.sh"
 
-# PAM return codes.
-SUCCESS=0 AUTH_ERR=7 UNAVAIL=9 MAXTRIES=11
-
-W=$(mktemp -d /tmp/twofactor-pg-test.XXXXXX)
 driver_pids=()
-cleanup() {
-    set +e
-    for pid in "${driver_pids[@]}"; do kill "$pid" 2>/dev/null; done
-    pg_server_cleanup
-    rm -rf "$W"
-}
-trap cleanup EXIT
-
-# shellcheck source=../tap.sh
-. "$here/../tap.sh"
-# expect_eq NAME WANT GOT
-expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+cleanup_more() { for pid in "${driver_pids[@]}"; do kill "$pid" 2>/dev/null; done; }
 
 # ---- the server, the database, two hosts ----
 
@@ -57,11 +33,7 @@ started=$(now_ms)
 pg_server_init "$W"
 pg_server_start
 pg_server_watchdog $$ "$W"
-password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-pg_psql postgres -c "CREATE ROLE tf_fleet LOGIN PASSWORD '$password'" \
-    -c "CREATE DATABASE tf_fleet OWNER tf_fleet" >/dev/null
-install -m 0600 /dev/null "$W/pg.password"
-printf '%s\n' "$password" >"$W/pg.password"
+pg_database tf_fleet "$W/pg.password"
 mkdir -m 0700 "$W/state"
 
 # host A and host B: the same database, separate files, as on two machines.
@@ -69,7 +41,7 @@ mkdir -m 0700 "$W/state"
 write_conf() { # write_conf FILE STORE [TIMEOUT]
     cat >"$1" <<CONF
 store = $2
-pg_conninfo = host=$PG_SOCKET port=$PG_PORT dbname=tf_fleet user=tf_fleet
+pg_conninfo = host=$PG_SOCKET requirepeer=postgres port=$PG_PORT dbname=tf_fleet user=tf_fleet
 pg_password_file = $W/pg.password
 pg_timeout_seconds = ${3:-$TIMEOUT}
 state_dir = $W/state
@@ -100,13 +72,6 @@ done
 echo "auth required $MODULE config=$W/file.conf" >"$W/services/file"
 
 admin() { "$ADMIN_BIN" --config "$W/${CONF:-hostA}.conf" "$@"; }
-run_driver() { # run_driver SERVICE USER: answers from stdin, "result RC" lines out
-    env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" "$DRIVER" "$1" "$2"
-}
-login() { # login SERVICE USER CODE: prints the PAM return code
-    printf '%s\n' "$3" | run_driver "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 remaining() { # remaining USER [CONF]
     CONF=${2:-hostA} admin list "$1" --json | json 'd["users"][0]["codes"]["remaining"]'
 }
@@ -485,10 +450,7 @@ set -e
 expect_eq "a damaged user: exit 1, that user in errors, everyone else listed" "1 $((listed - 1)) 1200 man" \
     "$rc $(check_bulk "$W/bulk.json")"
 
-# Sanitizer builds: what the module reported in the login processes.
-if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$W/driver.err" 2>/dev/null; then
-    not_ok "sanitizers are quiet in the login processes" "$(grep -m 5 -E 'Sanitizer|runtime error' "$W/driver.err")"
-fi
+sanitizers_quiet "$W/driver.err"
 
 echo "# total $(($(now_ms) - started)) ms"
 summary

@@ -1,0 +1,57 @@
+# What the PostgreSQL store's server tests (tests/pg/test_*.sh) share: the
+# skip without root, the built programs ctest names, a work directory $W
+# whose private server is stopped on exit, and the checks' helpers.
+# Sourced, after set -euo pipefail; `cleanup_more` (if defined) runs first
+# on exit.
+# shellcheck shell=bash
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "skip: needs root (runs a private PostgreSQL server as the postgres user)"
+    exit 77
+fi
+ADMIN_BIN=${TWOFACTOR_ADMIN:?}
+MODULE=${TWOFACTOR_PAM_MODULE:?}
+DRIVER=${TWOFACTOR_LOGIN_DRIVER:?}
+PRELOAD=${TWOFACTOR_PAM_PRELOAD:?}
+pg_tests=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=pg_server.sh
+. "$pg_tests/pg_server.sh"
+# shellcheck source=../tap.sh
+. "$pg_tests/../tap.sh"
+
+# PAM return codes.
+# shellcheck disable=SC2034 # each test uses some
+SUCCESS=0 SERVICE_ERR=3 AUTH_ERR=7 UNAVAIL=9 MAXTRIES=11
+
+W=$(mktemp -d /tmp/twofactor-pg-test.XXXXXX)
+cleanup() {
+    set +e
+    if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+    pg_server_cleanup
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+# expect_eq NAME WANT GOT
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# The login driver's environment: the built module under pam_wrapper, with
+# the services in $W/services. "${driver_env[@]}" "$DRIVER" SERVICE USER &
+# makes $! the driver itself.
+driver_env=(env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services")
+run_driver() { # run_driver SERVICE USER: answers from stdin, "result RC" lines out
+    "${driver_env[@]}" "$DRIVER" "$1" "$2"
+}
+login() { # login SERVICE USER CODE: prints the PAM return code
+    printf '%s\n' "$3" | run_driver "$1" "$2" 2>>"$W/driver.err" | sed -n 's/^result //p'
+}
+
+# Sanitizer builds: what the module reported in the login processes
+# (their stderr, FILE).
+sanitizers_quiet() {
+    if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error' "$1" 2>/dev/null; then
+        not_ok "sanitizers are quiet in the login processes" "$(grep -m 5 -E 'Sanitizer|runtime error' "$1")"
+    fi
+}
