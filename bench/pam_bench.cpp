@@ -14,7 +14,7 @@
 //
 // See bench/README.md for the options and bench_case.hpp for the form of CASE.
 #include "bench_case.hpp"
-#include "state_store.hpp"
+#include "file_state_store.hpp"
 
 #include <security/pam_appl.h>
 #include <sys/resource.h>

@@ -122,9 +122,9 @@ done
 echo
 echo "| store    | operation (no PAM)                     |     n | mean ms |  p50 ms |  p90 ms |"
 echo "| -------- | -------------------------------------- | ----- | ------- | ------- | ------- |"
-if "${CXX:-c++}" -std=c++17 -O2 -I"$here/../common" $(pkg-config --cflags libpq) -o "$W/pg_store_timing" \
-    "$here/pg_store_timing.cpp" "$build/common/libtwofactor_core.a" \
-    $(pkg-config --libs libpq liboath libcrypto) 2>"$W/cc.err"; then
+if "${CXX:-c++}" -std=c++17 -O2 -I"$here/../common" -I"$here/../common/pg" $(pkg-config --cflags libpq) \
+    -o "$W/pg_store_timing" "$here/pg_store_timing.cpp" "$build/common/pg/libtwofactor_pg.a" \
+    "$build/common/libtwofactor_core.a" $(pkg-config --libs libpq liboath libcrypto) -ldl 2>"$W/cc.err"; then
     for store in ${STORES:-pg_unix pg_tcp}; do
         [ "$store" = file ] && continue
         "$W/pg_store_timing" "$W/$store.conf" news "$N" "$store"

@@ -1,7 +1,8 @@
 // Where user state lives. StateStore is the interface the verifier and the
-// tool use; FileStateStore is the embedded default: one root-only file per
-// user, opened with openat + O_NOFOLLOW and checked with fstat, changed under
-// an exclusive per-user lock by temp file + fsync + rename + directory fsync.
+// tools use; what every store guarantees is in docs/store.md. The stores:
+// FileStateStore (file_state_store.hpp, the embedded default) and
+// PgStateStore (pg/pg_state_store.hpp); open_state_store (pg/store_factory.hpp)
+// picks the one the configuration names.
 #pragma once
 
 #include "user_state.hpp"
@@ -55,25 +56,6 @@ public:
     // let go of what the next call can take again, such as a database
     // connection, so a fleet of prompts does not hold the server's slots.
     virtual void idle() noexcept {}
-};
-
-class FileStateStore final : public StateStore {
-public:
-    // Files and directory must be owned by the effective uid (root for the
-    // module and the tool as installed) and have no group or other
-    // permission at all (directory 0700, files 0600).
-    explicit FileStateStore(std::string directory);
-
-    std::optional<UserState> load(const std::string& user) override;
-    // Opens and checks the directory once for all of them.
-    std::vector<LoadedState> load_many(const std::vector<std::string>& users) override;
-    bool update(const std::string& user, const Change& change) override;
-    std::vector<std::string> users() override;
-
-    const std::string& directory() const { return directory_; }
-
-private:
-    std::string directory_;
 };
 
 } // namespace twofactor

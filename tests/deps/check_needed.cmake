@@ -2,7 +2,7 @@
 # Fails unless every DT_NEEDED entry of FILE matches ALLOWED. What a binary
 # links is loaded into every login (the module) or runs with root's
 # privileges (the setuid tool): libpq in particular must stay out, it is
-# loaded at run time only for store = postgresql (common/libpq.hpp).
+# loaded at run time only for store = postgresql (common/pg/libpq.hpp).
 execute_process(COMMAND ${READELF} -d ${FILE} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "readelf failed on ${FILE}")

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "secure_memory.hpp"
-#include "state_store.hpp"
+#include "file_state_store.hpp"
 #include "totp.hpp"
 
 #include <sys/stat.h>

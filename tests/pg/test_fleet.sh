@@ -356,7 +356,7 @@ rc=$(printf '%s\n' "${fresh[2]}" | PGHOSTADDR=192.0.2.1 run_driver hosta sys 2>>
 expect_eq "PGHOSTADDR in the environment is refused, not used: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$rc"
 expect_eq "the code still works after both" $SUCCESS "$(login hosta sys "${fresh[2]}")"
 
-# libpq is loaded only for store = postgresql (common/libpq.hpp). Without it
+# libpq is loaded only for store = postgresql (common/pg/libpq.hpp). Without it
 # (libpq5 not installed: here /dev/null bound over it in a private mount
 # namespace) a login is refused as unavailable and the tool names what is missing.
 # (All of ldconfig's output is read: an early exit would SIGPIPE it, and

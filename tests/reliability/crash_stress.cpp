@@ -23,6 +23,7 @@
 // modify-write whatever the speed of the disk. TWOFACTOR_STRESS_KILLS and
 // TWOFACTOR_STRESS_SEED override the number of kills (1000) and the seed.
 #include "errors.hpp"
+#include "file_state_store.hpp"
 #include "reliability_support.hpp"
 #include "stress_log.hpp"
 #include "verifier.hpp"

@@ -13,6 +13,7 @@
 // is left, the state still loads; once the space is back (or through the
 // writable path) the same codes are accepted once, and refused after that.
 #include "errors.hpp"
+#include "file_state_store.hpp"
 #include "reliability_support.hpp"
 #include "verifier.hpp"
 

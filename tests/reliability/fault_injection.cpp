@@ -14,6 +14,7 @@
 //    consumed code never comes back), accepted if not (a fault does not eat
 //    a code); once more: refused; another code still works.
 #include "errors.hpp"
+#include "file_state_store.hpp"
 #include "reliability_support.hpp"
 #include "syscall_faults.hpp"
 #include "verifier.hpp"

@@ -12,6 +12,7 @@
 // module's policy (the decoy KDF, unenrolled accounts counted) every user
 // pays the same: one KDF for a code-shaped answer, none when locked out.
 #include "errors.hpp"
+#include "file_state_store.hpp"
 #include "reliability_support.hpp"
 #include "verifier.hpp"
 

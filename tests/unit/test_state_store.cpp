@@ -4,7 +4,7 @@
 #include "backup_codes.hpp"
 #include "clock.hpp"
 #include "errors.hpp"
-#include "state_store.hpp"
+#include "file_state_store.hpp"
 #include "store_fixture.hpp"
 #include "verifier.hpp"
 

@@ -5,7 +5,7 @@
 #include "clock.hpp"
 #include "config.hpp"
 #include "errors.hpp"
-#include "state_store.hpp"
+#include "file_state_store.hpp"
 #include "store_fixture.hpp"
 #include "totp.hpp"
 #include "verifier.hpp"

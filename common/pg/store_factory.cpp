@@ -1,6 +1,7 @@
 #include "store_factory.hpp"
 
 #include "errors.hpp"
+#include "file_state_store.hpp"
 #include "pg_state_store.hpp"
 
 namespace twofactor {
