@@ -4,20 +4,19 @@
 
 #include <syslog.h>
 
+#include <array>
+#include <cstddef>
+
 namespace twofactor::self_service {
 namespace {
 
+// The word for each Outcome, in the enum's order.
+constexpr std::array<const char*, 3> kOutcomeWords{"success", "refused", "failed"};
+
 const char* to_string(Outcome outcome)
 {
-    switch (outcome) {
-    case Outcome::success:
-        return "success";
-    case Outcome::refused:
-        return "refused";
-    case Outcome::failed:
-        return "failed";
-    }
-    return "failed";
+    const auto index = static_cast<std::size_t>(outcome);
+    return index < kOutcomeWords.size() ? kOutcomeWords[index] : "failed";
 }
 
 } // namespace
