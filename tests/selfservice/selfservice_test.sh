@@ -22,7 +22,7 @@ skip() { echo "skipping: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (useradd, a setuid copy, mount namespaces)"
 unshare -m true 2>/dev/null || skip "no mount namespaces here"
 grep -q '^NoNewPrivs:[[:space:]]*1' /proc/self/status && skip "no_new_privs is set: setuid has no effect"
-for cmd in expect oathtool setpriv findmnt useradd chpasswd /usr/bin/python3; do
+for cmd in expect oathtool setpriv findmnt useradd chpasswd strace sysctl /usr/bin/python3; do
   command -v "$cmd" >/dev/null || { echo "missing $cmd (see TESTING-NOTES: apt-get install expect oathtool ...)"; exit 1; }
 done
 
@@ -56,9 +56,12 @@ etc_sums() { find /etc/pam.d /etc/security -xdev -type f -print0 | sort -z | xar
 ours_state() { sha256sum /etc/pam.d/twofactor /etc/security/twofactor.conf 2>&1; }
 etc_before=$(etc_sums)
 ours_before=$(ours_state)
+suid_dumpable_before=$(sysctl -n fs.suid_dumpable 2>/dev/null)
 cleanup() {
   set +e
   [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
+  [ -n "$suid_dumpable_before" ] && [ "$(sysctl -n fs.suid_dumpable)" != "$suid_dumpable_before" ] \
+    && sysctl -qw fs.suid_dumpable="$suid_dumpable_before"
   userdel -r "$user" 2>/dev/null
   userdel -r "$other" 2>/dev/null
   rm -rf "$work"
@@ -299,6 +302,38 @@ run_self -w 'trap "" INT; (trap - INT; exec "$@"); echo "status=$?"; stty -a' @I
 check_contains "Ctrl-C at the password prompt ends the tool (SIGINT)" "status=130" "$work/out"
 check "Ctrl-C: terminal echo restored" yes "$(grep -qE '(^| )echo( |$)' "$work/out" && ! grep -qE '(^| )-echo( |$)' "$work/out" && echo yes || echo no)"
 check "Ctrl-C: state unchanged" "$before" "$(state_sum)"
+
+# --- never dumpable after a credential change -----------------------------
+# Each change of effective ids resets "dumpable" to fs.suid_dumpable. With
+# it at 1, strace records every call and holds the getresuid/getresgid that
+# follow each change while the caller watches: /proc/PID/* must stay
+# root's, its memory unreadable, and every change must be followed at once
+# by PR_SET_DUMPABLE 0.
+probe=("$here/caller_probe.sh" "$user" "$bin")
+if [ -n "$suid_dumpable_before" ] && sysctl -qw fs.suid_dumpable=1 2>/dev/null; then
+  rm -f "$work/dump.log" "$work/dump.log.strace"
+  next_code
+  run_self "@SH:${probe[*]} $work/dump.log trace" "@SH:${probe[*]} $work/dump.log watch" "$password" "$CODE" -- new-codes
+  check "new-codes under strace with fs.suid_dumpable = 1: done" 0 "$RC"
+  for _ in $(seq 100); do grep -q '^watched' "$work/dump.log" 2>/dev/null && break; sleep 0.05; done
+  sysctl -qw fs.suid_dumpable="$suid_dumpable_before"
+  changes=$(grep -cE '^set(res|re)?[ug]id\(.* = 0$' "$work/dump.log.strace" 2>/dev/null)
+  unguarded=$(awk 'pending != "" { if ($0 !~ /^prctl\(PR_SET_DUMPABLE, SUID_DUMP_DISABLE\)/) print pending " -> " $0; pending = "" }
+                   /^set(res|re)?[ug]id\(.* = 0$/ { pending = $0 }' "$work/dump.log.strace" 2>/dev/null)
+  if [ "${changes:-0}" -ge 6 ] && [ -z "$unguarded" ]; then
+    ok "each of the $changes credential changes is followed at once by PR_SET_DUMPABLE 0"
+  else
+    not_ok "each credential change is followed at once by PR_SET_DUMPABLE 0 (${changes:-0} seen)" "$unguarded"
+  fi
+  held=$(grep -c '^held ' "$work/dump.log" 2>/dev/null)
+  if [ "${held:-0}" -ge 3 ]; then ok "the caller looked while the calls after the changes were held ($held times)"
+  else not_ok "the caller looked while the calls after the changes were held (${held:-0} times)" \
+    "$(cat "$work/dump.log" 2>/dev/null | tail -20)"; fi
+  check "never dumpable there (/proc/PID/* stay root's)" 0 "$(grep -c '^held owner=[1-9]' "$work/dump.log")"
+  check_absent "the caller never reads the tool's memory (/proc/PID/environ)" "environ=readable" "$work/dump.log"
+else
+  ok "# skip dumpable checks: fs.suid_dumpable cannot be set here"
+fi
 
 # A stack that does not verify the second factor is caught.
 printf 'auth required pam_unix.so nodelay\naccount include common-account\n' >"$work/pam.d/twofactor"
