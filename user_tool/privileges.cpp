@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 
 namespace twofactor::self_service {
@@ -42,6 +43,23 @@ void set_ids(int rc, const char* what)
         die(what);
 }
 
+// The stops a terminal sends its foreground job (Ctrl-Z; reading or, with
+// tostop, writing from the background) need no permission: they are held
+// back while root's ids are in effect and delivered once they are given
+// back, so the process stops only where it holds nothing. A background read
+// then fails (EIO) instead of stopping. Ctrl-C, Ctrl-\ and a hang-up are
+// left alone: they end the process, and the kernel closes its connections.
+void hold_terminal_stops(bool hold)
+{
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTSTP);
+    sigaddset(&stops, SIGTTIN);
+    sigaddset(&stops, SIGTTOU);
+    if (::sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &stops, nullptr) != 0)
+        die("sigprocmask");
+}
+
 } // namespace
 
 Privileges::Privileges() : uid_(::getuid()), gid_(::getgid())
@@ -56,19 +74,24 @@ void Privileges::lower()
         return;
     // Group first: after the uid is lowered we could no longer change it.
     set_ids(::setresgid(static_cast<gid_t>(-1), gid_, static_cast<gid_t>(-1)), "lower");
-    set_ids(::setresuid(static_cast<uid_t>(-1), uid_, static_cast<uid_t>(-1)), "lower");
+    set_ids(::setresuid(uid_, uid_, static_cast<uid_t>(-1)), "lower");
     uid_t r, e, s;
     gid_t rg, eg, sg;
     ids(r, e, s, rg, eg, sg);
-    if (e != uid_ || eg != gid_)
-        die("lower: effective ids unchanged");
+    if (r != uid_ || e != uid_ || eg != gid_)
+        die("lower: ids unchanged");
+    hold_terminal_stops(false);
 }
 
 void Privileges::raise()
 {
     if (permanent_)
         die("raise after a permanent drop");
-    set_ids(::setresuid(static_cast<uid_t>(-1), 0, static_cast<uid_t>(-1)), "raise");
+    hold_terminal_stops(true);
+    // The real uid too: it is what lets the caller signal the process
+    // (kill(2)), and a process the caller stopped would hold its database
+    // connection (or a PAM module's) for as long as the caller likes.
+    set_ids(::setresuid(0, 0, 0), "raise");
     set_ids(::setresgid(static_cast<gid_t>(-1), 0, static_cast<gid_t>(-1)), "raise");
 }
 
@@ -88,6 +111,7 @@ void Privileges::drop_permanently()
     // The proof (CERT POS37-C): a non-root user must not get root back.
     if (uid_ != 0 && (then_not_dumpable(::setuid(0)) == 0 || then_not_dumpable(::seteuid(0)) == 0))
         die("drop: root could be regained");
+    hold_terminal_stops(false);
 }
 
 } // namespace twofactor::self_service

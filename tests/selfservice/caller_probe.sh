@@ -2,6 +2,8 @@
 # What the calling user can do to a running twofactor(1), for drive.exp's
 # @SH steps: finds the tool's process (the newest whose command line starts
 # with BIN, the test's setuid copy) and appends what it saw to LOG.
+#   signal SIG...  as USER, sends each SIG: "SIG sent" or "SIG refused: ERROR"
+#   state          the process's state letter (S sleeping, T stopped, ...)
 #   trace          attaches strace (as root) in the background, every call
 #                  to LOG.strace; the getresuid and getresgid calls that
 #                  follow a credential change are held 150 ms on entry.
@@ -17,7 +19,7 @@
 #                  call, which makes even the instant between a set*id call
 #                  and the PR_SET_DUMPABLE right after it last long enough
 #                  to be seen.
-# Usage: caller_probe.sh USER BIN LOG trace|watch
+# Usage: caller_probe.sh USER BIN LOG signal|state|watch|trace [SIG...]
 set -uo pipefail
 user=$1 bin=$2 log=$3 what=$4
 shift 4
@@ -25,6 +27,13 @@ pid=$(pgrep -n -f "^$bin( |\$)") || { echo "no process for $bin" >>"$log"; exit 
 as_user() { setpriv --reuid="$user" --regid="$user" --init-groups "$@"; }
 
 case $what in
+  signal)
+    for sig; do
+      if out=$(as_user kill -s "$sig" "$pid" 2>&1); then echo "$sig sent" >>"$log"
+      else echo "$sig refused: $out" >>"$log"; fi
+    done ;;
+  state)
+    sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$pid/status" >>"$log" ;;
   trace)
     strace -qq -o "$log.strace" -e trace=all -e inject=getresuid,getresgid:delay_enter=150ms -p "$pid" \
       </dev/null >/dev/null 2>&1 &

@@ -263,7 +263,7 @@ if grep -q /etc/hostname "$work/probe/fds.0" 2>/dev/null || ! [ -s "$work/probe/
   not_ok "inherited fds above 2 are closed" "$(cat "$work/probe/fds.0" 2>/dev/null)"
 else ok "inherited fds above 2 are closed"; fi
 check "no core dumps" "0 0" "$(awk '/^Max core file size/ {print $5, $6}' "$work/probe/limits.0" 2>/dev/null)"
-check "root's euid only inside PAM (Password prompt)" "$uid 0 0 0" \
+check "root's uids, the real one too, only inside PAM (Password prompt)" "0 0 0 0" \
   "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$work/probe/status.0" 2>/dev/null)"
 check "the user's euid while waiting for the confirmation code" "$uid $uid 0 $uid" \
   "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$work/probe/status.2" 2>/dev/null)"
@@ -303,13 +303,57 @@ check_contains "Ctrl-C at the password prompt ends the tool (SIGINT)" "status=13
 check "Ctrl-C: terminal echo restored" yes "$(grep -qE '(^| )echo( |$)' "$work/out" && ! grep -qE '(^| )-echo( |$)' "$work/out" && echo yes || echo no)"
 check "Ctrl-C: state unchanged" "$before" "$(state_sum)"
 
+# --- the caller cannot stop the tool while it holds root ------------------
+# While it runs PAM (or uses the store) its real, effective and saved uids
+# are root's, so the caller may not signal it (a stopped process would hold
+# its database connection); back at the caller's ids it may, as before.
+probe=("$here/caller_probe.sh" "$user" "$bin")
+rm -f "$work/signals"
+next_code
+run_self "@SH:${probe[*]} $work/signals signal STOP KILL" "$password" \
+  "@SH:${probe[*]} $work/signals signal STOP KILL" "$CODE" \
+  "@SH:${probe[*]} $work/signals signal STOP CONT" @TOTP -- enroll --qr none
+check "enroll, signalled by the caller at each prompt: done" 0 "$RC"
+mapfile -t signals <"$work/signals"
+for i in 0 1; do
+  where=$([ "$i" = 0 ] && echo "password prompt" || echo "code prompt")
+  for j in 0 1; do
+    line=${signals[$((i * 2 + j))]:-none}
+    case $line in
+      *"refused: "*"Operation not permitted"*) ok "caller's ${line%% *} at the $where: EPERM" ;;
+      *) not_ok "caller's signal at the $where: EPERM" "$line" ;;
+    esac
+  done
+done
+check "caller's SIGSTOP, SIGCONT at the confirmation prompt (the caller's ids): sent" "STOP sent CONT sent" \
+  "${signals[4]:-none} ${signals[5]:-none}"
+new_secret=$(printed_secret)
+check "enroll signalled by the caller stored its secret" "${new_secret:-none shown}" "$(totp_secret)"
+[ -n "$new_secret" ] && SECRET=$new_secret && NEXT_STEP=$(( $(date +%s) / 30 + 2 ))
+
+# Ctrl-Z: the terminal sends SIGTSTP to the foreground job without any
+# permission check. While the tool holds root it is held back, and stops
+# the tool once it is back at the caller's ids (after PAM). The job runs
+# under a shell with job control, as at a prompt (an orphaned process
+# group would ignore the stop), which continues it with fg a second later.
+rm -f "$work/state.log"
+next_code
+run_self -w 'exec bash -c '\''set -m; "$@"; rc=$?; if [ "$rc" = 148 ]; then echo "job stopped"; sleep 1; fg >/dev/null; rc=$?; fi; echo "status=$rc"'\'' bash "$@"' \
+  @TSTP "@SH:sleep 0.3; ${probe[*]} $work/state.log state" "$password" "$CODE" -- new-codes
+check "Ctrl-Z at the password prompt: the tool keeps running in PAM" S "$(head -1 "$work/state.log" 2>/dev/null)"
+check_contains "...and stops once back at the caller's ids (job stopped)" "job stopped" "$work/out"
+check "...after re-authentication, not before" yes \
+  "$(awk '/Verification code/ {asked = 1} /job stopped/ {print (asked ? "yes" : "no"); exit}' "$work/out")"
+check_contains "...then, continued, finishes" "status=0" "$work/out"
+mapfile -t codes_z < <(printed_codes)
+check "...and prints its codes" 10 "${#codes_z[@]}"
+
 # --- never dumpable after a credential change -----------------------------
 # Each change of effective ids resets "dumpable" to fs.suid_dumpable. With
 # it at 1, strace records every call and holds the getresuid/getresgid that
 # follow each change while the caller watches: /proc/PID/* must stay
 # root's, its memory unreadable, and every change must be followed at once
 # by PR_SET_DUMPABLE 0.
-probe=("$here/caller_probe.sh" "$user" "$bin")
 if [ -n "$suid_dumpable_before" ] && sysctl -qw fs.suid_dumpable=1 2>/dev/null; then
   rm -f "$work/dump.log" "$work/dump.log.strace"
   next_code
