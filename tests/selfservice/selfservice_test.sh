@@ -56,12 +56,21 @@ etc_sums() { find /etc/pam.d /etc/security -xdev -type f -print0 | sort -z | xar
 ours_state() { sha256sum /etc/pam.d/twofactor /etc/security/twofactor.conf 2>&1; }
 etc_before=$(etc_sums)
 ours_before=$(ours_state)
+# The shipped stack's pam_faillock tally directory, on the host.
+faildir=/run/twofactor-faillock
+faildir_existed=no
+[ -d "$faildir" ] && faildir_existed=yes
 suid_dumpable_before=$(sysctl -n fs.suid_dumpable 2>/dev/null)
 cleanup() {
   set +e
   [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
   [ -n "$suid_dumpable_before" ] && [ "$(sysctl -n fs.suid_dumpable)" != "$suid_dumpable_before" ] \
     && sysctl -qw fs.suid_dumpable="$suid_dumpable_before"
+  if [ -d "$faildir" ]; then
+    faillock --dir "$faildir" --user "$user" --reset 2>/dev/null
+    rm -f "$faildir/$user"
+    [ "$faildir_existed" = no ] && rmdir "$faildir" 2>/dev/null
+  fi
   userdel -r "$user" 2>/dev/null
   userdel -r "$other" 2>/dev/null
   rm -rf "$work"
@@ -97,13 +106,21 @@ write_conf() { # write_conf [EXTRA LINE...]
 }
 write_conf
 cp -a /etc/pam.d "$work/pam.d"
-# The shipped stack, with the built module and no failure delay.
-shipped_pam() {
-  sed -e "s#pam_twofactor\.so#$module#" -e 's#^\(auth[[:space:]]*requisite[[:space:]]*pam_unix\.so\)#\1 nodelay#' \
+# pam_faillock's own settings, so that the host's faillock.conf does not
+# change what the test sees; its tally directory is the shipped one (the
+# host's /run), cleaned up on exit.
+printf 'deny = 3\nunlock_time = 600\nfail_interval = 900\n' >"$work/faillock.conf"
+# The shipped stack, with the built module, the test's faillock.conf and,
+# unless "delay" is asked for, no failure delay.
+shipped_pam() { # shipped_pam [delay]
+  local -a no_delay=(-e 's#^\(auth[[:space:]].*[[:space:]]pam_unix\.so\)#\1 nodelay#')
+  [ "${1:-}" = delay ] && no_delay=()
+  sed -e "s#pam_twofactor\.so#$module#" "${no_delay[@]}" -e "s#pam_faillock\.so#& conf=$work/faillock.conf#" \
     "$source_dir/conf/pam.d/twofactor" >"$work/pam.d/twofactor"
 }
 shipped_pam
-grep -q "$module nullok" "$work/pam.d/twofactor" || { echo "could not adapt conf/pam.d/twofactor"; exit 1; }
+grep -q "$module nullok" "$work/pam.d/twofactor" && grep -q "pam_unix\.so.* nodelay" "$work/pam.d/twofactor" \
+  || { echo "could not adapt conf/pam.d/twofactor"; exit 1; }
 
 /usr/bin/python3 "$here/syslog_sink.py" "$work/log.sock" "$work/syslog" &
 sink_pid=$!
@@ -378,6 +395,44 @@ if [ -n "$suid_dumpable_before" ] && sysctl -qw fs.suid_dumpable=1 2>/dev/null; 
 else
   ok "# skip dumpable checks: fs.suid_dumpable cannot be set here"
 fi
+
+# --- password guesses through twofactor are counted (pam_faillock) --------
+# Someone running commands as the user guesses the password: each wrong
+# answer is cut short with Ctrl-C during the fail delay (the caller's own
+# SIGKILL is refused there). The failures still count; once the limit is
+# reached the right password is refused too.
+faillock --dir "$faildir" --user "$user" --reset 2>/dev/null
+# faillock lists one line per failure, each starting with its date.
+failures() { faillock --dir "$faildir" --user "$user" 2>/dev/null | grep -cE '^[0-9]{4}-'; }
+run_self @EOF -- new-codes
+check "no answer (end of input): refused" 1 "$RC"
+check "...and not counted as a failure" 0 "$(failures)"
+shipped_pam delay
+for i in 1 2 3; do
+  run_self -w 'trap "" INT; (trap - INT; exec "$@"); echo "status=$?"' \
+    "wrong-$i-$password" "@INTAFTER:[ \$(faillock --dir $faildir --user $user | grep -cE '^[0-9]{4}-') -ge $i ]" -- new-codes
+  check_contains "wrong password $i, Ctrl-C in the fail delay: killed by SIGINT" "status=130" "$work/out"
+done
+check "the three failures are in faillock's tally" 3 "$(failures)"
+faillock --dir "$faildir" --user "$user" >"$work/faillock.out" 2>&1
+check_contains "...each from the tool's terminal" "TTY   /dev/pts/" "$work/faillock.out"
+check "the tally directory is root's alone" "root:root 700" "$(stat -c '%U:%G %a' "$faildir" 2>/dev/null)"
+setpriv --reuid="$user" --regid="$user" --init-groups sh -c ": > '$faildir/$user'" 2>/dev/null
+check "the user cannot empty the tally" 3 "$(failures)"
+before=$(state_sum)
+run_self "$password" -- new-codes
+check "then the right password is refused" 1 "$RC"
+check_absent "...without asking a code" "Verification code" "$work/out"
+check_contains "...and says the account is locked" "locked" "$work/out"
+check "...state unchanged" "$before" "$(state_sum)"
+shipped_pam
+faillock --dir "$faildir" --user "$user" --reset
+run_self "wrong-$password" -- new-codes
+check "after faillock --reset a wrong password counts from 1" 1 "$(failures)"
+next_code
+run_self "$password" "$CODE" -- new-codes
+check "...and the right password works again" 0 "$RC"
+check "...and its success clears the count" 0 "$(failures)"
 
 # A stack that does not verify the second factor is caught.
 printf 'auth required pam_unix.so nodelay\naccount include common-account\n' >"$work/pam.d/twofactor"
