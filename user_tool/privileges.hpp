@@ -1,8 +1,10 @@
-// The setuid twofactor(1) runs as the invoking user: root's effective uid is
-// taken back only inside a Privileged scope (PAM re-authentication, reading
-// the configuration and the state store, the store write), and given up for
-// good before the results are printed. Any failure to change ids ends the
-// process at once: it never continues with ids it did not ask for.
+// The setuid twofactor(1) runs as the invoking user: root's uids are taken
+// back only inside a Privileged scope (PAM re-authentication, reading the
+// configuration and the state store, the store write), and given up for
+// good before the results are printed. Inside the scope the caller can
+// neither signal nor stop the process; outside it, it holds no connection.
+// Any failure to change ids ends the process at once: it never continues
+// with ids it did not ask for.
 #pragma once
 
 #include <sys/types.h>
@@ -18,9 +20,12 @@ public:
     uid_t uid() const { return uid_; }
     gid_t gid() const { return gid_; }
 
-    // Effective ids = the real ids; the saved set-user-ID stays 0.
+    // Real and effective ids = the caller's; the saved set-user-ID stays 0.
+    // Terminal stops held back by raise() are delivered.
     void lower();
-    // Effective uid and gid = 0 (files created are root:root).
+    // Real, effective and saved uid = 0, so the caller may not signal the
+    // process; effective gid = 0 (files created are root:root); terminal
+    // stops (Ctrl-Z) held back until lower().
     void raise();
     // Real, effective and saved ids = the real ids; raise() is impossible after.
     void drop_permanently();

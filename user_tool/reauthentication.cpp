@@ -184,6 +184,15 @@ Reauthentication reauthenticate(const std::string& user, const std::string& tty)
                        std::string("the PAM service '") + kPamService + "' is not set up (" + kPamServiceFile
                            + " is missing); ask your administrator");
 
+    // This runs with root's real uid too (Privileges::raise), so that the
+    // caller cannot stop the process while a module holds a connection. With
+    // a real uid of 0, pam_unix reads /etc/shadow itself instead of running
+    // unix_chkpwd, which for a caller other than root checks only the
+    // caller's own password. That limit holds here all the same: the user
+    // is the real uid's own account (own_user_name), given to pam_start so
+    // that no module asks for a name, and checked unchanged once the stack
+    // has run. A module that trusts a real uid of 0 (pam_rootok) must never
+    // be in this stack: twofactor(1) says so.
     ConversationState state;
     const pam_conv conversation{twofactor_converse, &state};
     pam_handle_t* pamh = nullptr;

@@ -2,8 +2,8 @@
 // changes: the PAM service "twofactor" (/etc/pam.d/twofactor: the password,
 // then the current second factor) with a conversation on standard input
 // (hidden on a terminal) and standard error. An unlocked terminal alone is
-// not enough. Must run with root's effective uid (pam_unix reads shadow,
-// pam_twofactor the state store).
+// not enough. Must run with root's uids (Privileged: pam_unix reads shadow,
+// pam_twofactor the state store, and the caller may not stop the process).
 #pragma once
 
 #include <string>

@@ -21,6 +21,22 @@ Refused lookup_failed(const Account& account)
                        + "); try again later, or ask your administrator");
 }
 
+// Root's ids for a use of the store, and no database connection left open
+// after it, however it ends: once root's real uid is given back the caller
+// may stop the process, and a stopped process must hold no connection.
+class StoreUse {
+public:
+    explicit StoreUse(Session& session) : root_(session.privileges), store_(*session.store) {}
+    ~StoreUse() { store_.idle(); } // before root_ lowers the ids
+    StoreUse(const StoreUse&) = delete;
+    StoreUse& operator=(const StoreUse&) = delete;
+    StateStore& store() { return store_; }
+
+private:
+    const Privileged root_;
+    StateStore& store_;
+};
+
 } // namespace
 
 std::string own_user_name(uid_t uid)
@@ -56,13 +72,12 @@ void require_allowed(const Session& session, Operation operation)
 
 std::optional<UserState> load_own_state(Session& session)
 {
-    const Privileged root(session.privileges);
-    std::optional<UserState> state = session.store->load(session.subject.user);
     // What follows a read is a wait for the user (password, code, a QR code
-    // on screen): hold no database connection meanwhile, or a few hundred
-    // idle prompts would take every connection of the fleet's server.
-    session.store->idle();
-    return state;
+    // on screen): StoreUse holds no database connection past the read, or a
+    // few hundred idle prompts would take every connection of the fleet's
+    // server.
+    StoreUse use(session);
+    return use.store().load(session.subject.user);
 }
 
 std::optional<UserState> prepare_change(Session& session)
@@ -88,17 +103,17 @@ void update_own_state(Session& session, const std::optional<UserState>& checked,
 {
     bool changed_meanwhile = false;
     {
-        const Privileged root(session.privileges);
-        session.store->update(session.subject.user, [&](std::optional<UserState>& state) {
+        // Nothing more to read or write after this: no connection (nor, in
+        // libpq, the database password) kept while root is given up and
+        // output made.
+        StoreUse use(session);
+        use.store().update(session.subject.user, [&](std::optional<UserState>& state) {
             changed_meanwhile = !same_second_factor(checked, state);
             if (changed_meanwhile)
                 return false;
             change(cli::state_to_enrol(state, session.subject.user));
             return true;
         });
-        // Nothing more to read or write: no connection (nor, in libpq, the
-        // database password) kept while root is given up and output made.
-        session.store->idle();
     }
     if (changed_meanwhile)
         throw Refused("reason=state_changed_meanwhile",

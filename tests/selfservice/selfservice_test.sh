@@ -22,7 +22,7 @@ skip() { echo "skipping: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (useradd, a setuid copy, mount namespaces)"
 unshare -m true 2>/dev/null || skip "no mount namespaces here"
 grep -q '^NoNewPrivs:[[:space:]]*1' /proc/self/status && skip "no_new_privs is set: setuid has no effect"
-for cmd in expect oathtool setpriv findmnt useradd chpasswd /usr/bin/python3; do
+for cmd in expect oathtool setpriv findmnt useradd chpasswd strace sysctl /usr/bin/python3; do
   command -v "$cmd" >/dev/null || { echo "missing $cmd (see TESTING-NOTES: apt-get install expect oathtool ...)"; exit 1; }
 done
 
@@ -56,9 +56,21 @@ etc_sums() { find /etc/pam.d /etc/security -xdev -type f -print0 | sort -z | xar
 ours_state() { sha256sum /etc/pam.d/twofactor /etc/security/twofactor.conf 2>&1; }
 etc_before=$(etc_sums)
 ours_before=$(ours_state)
+# The shipped stack's pam_faillock tally directory, on the host.
+faildir=/run/twofactor-faillock
+faildir_existed=no
+[ -d "$faildir" ] && faildir_existed=yes
+suid_dumpable_before=$(sysctl -n fs.suid_dumpable 2>/dev/null)
 cleanup() {
   set +e
   [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null
+  [ -n "$suid_dumpable_before" ] && [ "$(sysctl -n fs.suid_dumpable)" != "$suid_dumpable_before" ] \
+    && sysctl -qw fs.suid_dumpable="$suid_dumpable_before"
+  if [ -d "$faildir" ]; then
+    faillock --dir "$faildir" --user "$user" --reset 2>/dev/null
+    rm -f "$faildir/$user"
+    [ "$faildir_existed" = no ] && rmdir "$faildir" 2>/dev/null
+  fi
   userdel -r "$user" 2>/dev/null
   userdel -r "$other" 2>/dev/null
   rm -rf "$work"
@@ -94,13 +106,21 @@ write_conf() { # write_conf [EXTRA LINE...]
 }
 write_conf
 cp -a /etc/pam.d "$work/pam.d"
-# The shipped stack, with the built module and no failure delay.
-shipped_pam() {
-  sed -e "s#pam_twofactor\.so#$module#" -e 's#^\(auth[[:space:]]*requisite[[:space:]]*pam_unix\.so\)#\1 nodelay#' \
+# pam_faillock's own settings, so that the host's faillock.conf does not
+# change what the test sees; its tally directory is the shipped one (the
+# host's /run), cleaned up on exit.
+printf 'deny = 3\nunlock_time = 600\nfail_interval = 900\n' >"$work/faillock.conf"
+# The shipped stack, with the built module, the test's faillock.conf and,
+# unless "delay" is asked for, no failure delay.
+shipped_pam() { # shipped_pam [delay]
+  local -a no_delay=(-e 's#^\(auth[[:space:]].*[[:space:]]pam_unix\.so\)#\1 nodelay#')
+  [ "${1:-}" = delay ] && no_delay=()
+  sed -e "s#pam_twofactor\.so#$module#" "${no_delay[@]}" -e "s#pam_faillock\.so#& conf=$work/faillock.conf#" \
     "$source_dir/conf/pam.d/twofactor" >"$work/pam.d/twofactor"
 }
 shipped_pam
-grep -q "$module nullok" "$work/pam.d/twofactor" || { echo "could not adapt conf/pam.d/twofactor"; exit 1; }
+grep -q "$module nullok" "$work/pam.d/twofactor" && grep -q "pam_unix\.so.* nodelay" "$work/pam.d/twofactor" \
+  || { echo "could not adapt conf/pam.d/twofactor"; exit 1; }
 
 /usr/bin/python3 "$here/syslog_sink.py" "$work/log.sock" "$work/syslog" &
 sink_pid=$!
@@ -273,7 +293,7 @@ if grep -q /etc/hostname "$work/probe/fds.0" 2>/dev/null || ! [ -s "$work/probe/
   not_ok "inherited fds above 2 are closed" "$(cat "$work/probe/fds.0" 2>/dev/null)"
 else ok "inherited fds above 2 are closed"; fi
 check "no core dumps" "0 0" "$(awk '/^Max core file size/ {print $5, $6}' "$work/probe/limits.0" 2>/dev/null)"
-check "root's euid only inside PAM (Password prompt)" "$uid 0 0 0" \
+check "root's uids, the real one too, only inside PAM (Password prompt)" "0 0 0 0" \
   "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$work/probe/status.0" 2>/dev/null)"
 check "the user's euid while waiting for the confirmation code" "$uid $uid 0 $uid" \
   "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$work/probe/status.2" 2>/dev/null)"
@@ -312,6 +332,120 @@ run_self -w 'trap "" INT; (trap - INT; exec "$@"); echo "status=$?"; stty -a' @I
 check_contains "Ctrl-C at the password prompt ends the tool (SIGINT)" "status=130" "$work/out"
 check "Ctrl-C: terminal echo restored" yes "$(grep -qE '(^| )echo( |$)' "$work/out" && ! grep -qE '(^| )-echo( |$)' "$work/out" && echo yes || echo no)"
 check "Ctrl-C: state unchanged" "$before" "$(state_sum)"
+
+# --- the caller cannot stop the tool while it holds root ------------------
+# While it runs PAM (or uses the store) its real, effective and saved uids
+# are root's, so the caller may not signal it (a stopped process would hold
+# its database connection); back at the caller's ids it may, as before.
+probe=("$here/caller_probe.sh" "$user" "$bin")
+rm -f "$work/signals"
+next_code
+run_self "@SH:${probe[*]} $work/signals signal STOP KILL" "$password" \
+  "@SH:${probe[*]} $work/signals signal STOP KILL" "$CODE" \
+  "@SH:${probe[*]} $work/signals signal STOP CONT" @TOTP -- enroll --qr none
+check "enroll, signalled by the caller at each prompt: done" 0 "$RC"
+mapfile -t signals <"$work/signals"
+for i in 0 1; do
+  where=$([ "$i" = 0 ] && echo "password prompt" || echo "code prompt")
+  for j in 0 1; do
+    line=${signals[$((i * 2 + j))]:-none}
+    case $line in
+      *"refused: "*"Operation not permitted"*) ok "caller's ${line%% *} at the $where: EPERM" ;;
+      *) not_ok "caller's signal at the $where: EPERM" "$line" ;;
+    esac
+  done
+done
+check "caller's SIGSTOP, SIGCONT at the confirmation prompt (the caller's ids): sent" "STOP sent CONT sent" \
+  "${signals[4]:-none} ${signals[5]:-none}"
+new_secret=$(printed_secret)
+check "enroll signalled by the caller stored its secret" "${new_secret:-none shown}" "$(totp_secret)"
+[ -n "$new_secret" ] && SECRET=$new_secret && NEXT_STEP=$(( $(date +%s) / 30 + 2 ))
+
+# Ctrl-Z: the terminal sends SIGTSTP to the foreground job without any
+# permission check. While the tool holds root it is held back, and stops
+# the tool once it is back at the caller's ids (after PAM). The job runs
+# under a shell with job control, as at a prompt (an orphaned process
+# group would ignore the stop), which continues it with fg a second later.
+rm -f "$work/state.log"
+next_code
+run_self -w 'exec bash -c '\''set -m; "$@"; rc=$?; if [ "$rc" = 148 ]; then echo "job stopped"; sleep 1; fg >/dev/null; rc=$?; fi; echo "status=$rc"'\'' bash "$@"' \
+  @TSTP "@SH:sleep 0.3; ${probe[*]} $work/state.log state" "$password" "$CODE" -- new-codes
+check "Ctrl-Z at the password prompt: the tool keeps running in PAM" S "$(head -1 "$work/state.log" 2>/dev/null)"
+check_contains "...and stops once back at the caller's ids (job stopped)" "job stopped" "$work/out"
+check "...after re-authentication, not before" yes \
+  "$(awk '/Verification code/ {asked = 1} /job stopped/ {print (asked ? "yes" : "no"); exit}' "$work/out")"
+check_contains "...then, continued, finishes" "status=0" "$work/out"
+mapfile -t codes_z < <(printed_codes)
+check "...and prints its codes" 10 "${#codes_z[@]}"
+
+# --- never dumpable after a credential change -----------------------------
+# Each change of effective ids resets "dumpable" to fs.suid_dumpable. With
+# it at 1, strace records every call and holds the getresuid/getresgid that
+# follow each change while the caller watches: /proc/PID/* must stay
+# root's, its memory unreadable, and every change must be followed at once
+# by PR_SET_DUMPABLE 0.
+if [ -n "$suid_dumpable_before" ] && sysctl -qw fs.suid_dumpable=1 2>/dev/null; then
+  rm -f "$work/dump.log" "$work/dump.log.strace"
+  next_code
+  run_self "@SH:${probe[*]} $work/dump.log trace" "@SH:${probe[*]} $work/dump.log watch" "$password" "$CODE" -- new-codes
+  check "new-codes under strace with fs.suid_dumpable = 1: done" 0 "$RC"
+  for _ in $(seq 100); do grep -q '^watched' "$work/dump.log" 2>/dev/null && break; sleep 0.05; done
+  sysctl -qw fs.suid_dumpable="$suid_dumpable_before"
+  changes=$(grep -cE '^set(res|re)?[ug]id\(.* = 0$' "$work/dump.log.strace" 2>/dev/null)
+  unguarded=$(awk 'pending != "" { if ($0 !~ /^prctl\(PR_SET_DUMPABLE, SUID_DUMP_DISABLE\)/) print pending " -> " $0; pending = "" }
+                   /^set(res|re)?[ug]id\(.* = 0$/ { pending = $0 }' "$work/dump.log.strace" 2>/dev/null)
+  if [ "${changes:-0}" -ge 6 ] && [ -z "$unguarded" ]; then
+    ok "each of the $changes credential changes is followed at once by PR_SET_DUMPABLE 0"
+  else
+    not_ok "each credential change is followed at once by PR_SET_DUMPABLE 0 (${changes:-0} seen)" "$unguarded"
+  fi
+  held=$(grep -c '^held ' "$work/dump.log" 2>/dev/null)
+  if [ "${held:-0}" -ge 3 ]; then ok "the caller looked while the calls after the changes were held ($held times)"
+  else not_ok "the caller looked while the calls after the changes were held (${held:-0} times)" \
+    "$(cat "$work/dump.log" 2>/dev/null | tail -20)"; fi
+  check "never dumpable there (/proc/PID/* stay root's)" 0 "$(grep -c '^held owner=[1-9]' "$work/dump.log")"
+  check_absent "the caller never reads the tool's memory (/proc/PID/environ)" "environ=readable" "$work/dump.log"
+else
+  ok "# skip dumpable checks: fs.suid_dumpable cannot be set here"
+fi
+
+# --- password guesses through twofactor are counted (pam_faillock) --------
+# Someone running commands as the user guesses the password: each wrong
+# answer is cut short with Ctrl-C during the fail delay (the caller's own
+# SIGKILL is refused there). The failures still count; once the limit is
+# reached the right password is refused too.
+faillock --dir "$faildir" --user "$user" --reset 2>/dev/null
+# faillock lists one line per failure, each starting with its date.
+failures() { faillock --dir "$faildir" --user "$user" 2>/dev/null | grep -cE '^[0-9]{4}-'; }
+run_self @EOF -- new-codes
+check "no answer (end of input): refused" 1 "$RC"
+check "...and not counted as a failure" 0 "$(failures)"
+shipped_pam delay
+for i in 1 2 3; do
+  run_self -w 'trap "" INT; (trap - INT; exec "$@"); echo "status=$?"' \
+    "wrong-$i-$password" "@INTAFTER:[ \$(faillock --dir $faildir --user $user | grep -cE '^[0-9]{4}-') -ge $i ]" -- new-codes
+  check_contains "wrong password $i, Ctrl-C in the fail delay: killed by SIGINT" "status=130" "$work/out"
+done
+check "the three failures are in faillock's tally" 3 "$(failures)"
+faillock --dir "$faildir" --user "$user" >"$work/faillock.out" 2>&1
+check_contains "...each from the tool's terminal" "TTY   /dev/pts/" "$work/faillock.out"
+check "the tally directory is root's alone" "root:root 700" "$(stat -c '%U:%G %a' "$faildir" 2>/dev/null)"
+setpriv --reuid="$user" --regid="$user" --init-groups sh -c ": > '$faildir/$user'" 2>/dev/null
+check "the user cannot empty the tally" 3 "$(failures)"
+before=$(state_sum)
+run_self "$password" -- new-codes
+check "then the right password is refused" 1 "$RC"
+check_absent "...without asking a code" "Verification code" "$work/out"
+check_contains "...and says the account is locked" "locked" "$work/out"
+check "...state unchanged" "$before" "$(state_sum)"
+shipped_pam
+faillock --dir "$faildir" --user "$user" --reset
+run_self "wrong-$password" -- new-codes
+check "after faillock --reset a wrong password counts from 1" 1 "$(failures)"
+next_code
+run_self "$password" "$CODE" -- new-codes
+check "...and the right password works again" 0 "$RC"
+check "...and its success clears the count" 0 "$(failures)"
 
 # A stack that does not verify the second factor is caught.
 printf 'auth required pam_unix.so nodelay\naccount include common-account\n' >"$work/pam.d/twofactor"
