@@ -282,6 +282,10 @@ int run(Attempt& a)
     return guarded(a, [&] {
         const VerifyResult result = verifier.verify(a.fields.user, view(typed.code), context, state);
         state.reset(); // holds the TOTP secret: wiped now, not at return
+        // report() may wait on the client (the remaining-codes message, the
+        // lockout message): a terminal that stops reading must not keep a
+        // database connection open meanwhile.
+        store->idle();
         return report(a, result);
     });
 }
