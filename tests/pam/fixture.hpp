@@ -4,8 +4,8 @@
 // needed), file helpers, and the fake clock (libfaketime, set in-process).
 #pragma once
 
-#include "secure_memory.hpp"
 #include "file_state_store.hpp"
+#include "secure_memory.hpp"
 #include "totp.hpp"
 
 #include <sys/stat.h>
