@@ -28,6 +28,7 @@ struct Run {
     unsigned value; // of `first`
 };
 constexpr Run kHexLower[] = {{'0', '9', 0}, {'a', 'f', 10}};
+constexpr Run kHexUpper[] = {{'0', '9', 0}, {'A', 'F', 10}};
 constexpr Run kHexEitherCase[] = {{'0', '9', 0}, {'a', 'f', 10}, {'A', 'F', 10}};
 constexpr Run kBase32[] = {{'A', 'Z', 0}, {'2', '7', 26}};
 
@@ -133,6 +134,23 @@ bool base32_decode(std::string_view text, SecureBytes& out)
     bad |= nonzero(buffer & ((1u << bits) - 1u));
     wipe(&buffer, sizeof buffer);
     return keep_if_valid(bad, out.data(), out.size());
+}
+
+std::string percent_encode(std::string_view text, bool (*literal)(unsigned char))
+{
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (literal(c)) {
+            out.push_back(ch);
+        } else {
+            out.push_back('%');
+            out.push_back(encode_digit(kHexUpper, c >> 4u));
+            out.push_back(encode_digit(kHexUpper, c & 0x0fu));
+        }
+    }
+    return out;
 }
 
 } // namespace twofactor

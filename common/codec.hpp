@@ -29,4 +29,9 @@ SecureChars base32_encode(const SecureBytes& data);
 // `out` then holds zeros.
 bool base32_decode(std::string_view text, SecureBytes& out);
 
+// Percent-encoding of a text field (state files, database rows, log lines):
+// a byte for which `literal` is true stands for itself, any other becomes
+// %XX (upper-case hex).
+std::string percent_encode(std::string_view text, bool (*literal)(unsigned char));
+
 } // namespace twofactor

@@ -70,18 +70,7 @@ std::string encode_field(std::string_view value)
         return "-";
     if (value == "-")
         return "%2D";
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : value) {
-        if (literal_ok(c)) {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0xf]);
-        }
-    }
-    return out;
+    return percent_encode(value, literal_ok);
 }
 
 class Parser {

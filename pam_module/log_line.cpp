@@ -1,5 +1,7 @@
 #include "log_line.hpp"
 
+#include "codec.hpp"
+
 namespace twofactor::pam {
 
 namespace {
@@ -20,19 +22,7 @@ std::string log_value(std::string_view value, std::size_t limit)
     const bool cut = value.size() > limit;
     if (cut)
         value = value.substr(0, limit);
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(value.size() + 3);
-    for (const char ch : value) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (literal(c)) {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0xf]);
-        }
-    }
+    std::string out = percent_encode(value, literal);
     if (cut)
         out += "...";
     return out;

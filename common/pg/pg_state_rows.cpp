@@ -183,22 +183,9 @@ int hex_digit(char c)
 
 std::string encode_pg_text(std::string_view value)
 {
-    static constexpr char hex[] = "0123456789ABCDEF";
     if (value.size() > kMaxTextInput)
         value = value.substr(0, kMaxTextInput);
-    std::string out;
-    out.reserve(value.size());
-    for (const char ch : value) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c > 0x20 && c < 0x7f && c != '%') {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0xf]);
-        }
-    }
-    return out;
+    return percent_encode(value, [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '%'; });
 }
 
 std::string decode_pg_text(std::string_view text)
