@@ -39,7 +39,8 @@ po::options_description global_options()
     po::options_description d("Global options");
     auto add = d.add_options();
     add("config", po::value<std::string>()->value_name("PATH"), "config file (default /etc/security/twofactor.conf)");
-    add("state-dir", po::value<std::string>()->value_name("DIR"), "state directory (overrides state_dir)");
+    add("state-dir", po::value<std::string>()->value_name("DIR"),
+        "the file store in DIR (overrides state_dir and store)");
     add("help,h", "show help (after a command: that command's help)");
     add("version", "show the version");
     return d;
@@ -157,8 +158,13 @@ void print_command_help(const Invocation& inv)
 std::vector<Setting> overrides(const Invocation& inv)
 {
     std::vector<Setting> out;
-    if (inv.options.count("state-dir"))
+    if (inv.options.count("state-dir")) {
+        // The file store in DIR, whatever store the configuration names: how
+        // an admin enrols the local accounts of pg_unavailable = local.
         out.push_back(Setting{"state_dir", inv.options["state-dir"].as<std::string>(), "--state-dir"});
+        out.push_back(Setting{"store", std::string("file"), "--state-dir"});
+        out.push_back(Setting{"pg_unavailable", std::string("deny"), "--state-dir"});
+    }
     for (const ConfigFlag& f : inv.command->config_flags())
         if (inv.options.count(f.flag))
             out.push_back(Setting{f.key, inv.options[f.flag].as<std::string>(), std::string("--") + f.flag});

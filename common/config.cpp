@@ -70,6 +70,32 @@ std::string parse_string(const Setting& s)
     return v;
 }
 
+std::string parse_directory(const Setting& s)
+{
+    std::string dir = parse_string(s);
+    if (dir.front() != '/')
+        fail(s, "must be an absolute path");
+    // "/var/lib/twofactor/" means the directory itself: with the slash
+    // the kernel would follow a symlink where the store refuses one.
+    while (dir.size() > 1 && dir.back() == '/')
+        dir.pop_back();
+    if (last_component_not_a_name(dir))
+        fail(s, "must end in a directory name (not /, . or ..)");
+    return dir;
+}
+
+// One of two words.
+template <typename Choice>
+Choice parse_choice(const Setting& s, const char* first, Choice first_choice, const char* second, Choice second_choice)
+{
+    const std::string& v = require_value(s);
+    if (v == first)
+        return first_choice;
+    if (v == second)
+        return second_choice;
+    fail(s, std::string("expected ") + first + " or " + second + ", got '" + v + "'");
+}
+
 struct Key {
     const char* name;
     void (*set)(Config&, const Setting&);
@@ -78,19 +104,7 @@ struct Key {
 // The one list of keys: a constant table, so loading the module builds
 // nothing and unloading it destroys nothing.
 constexpr Key kKeys[] = {
-    {"state_dir",
-     [](Config& c, const Setting& s) {
-         std::string dir = parse_string(s);
-         if (dir.front() != '/')
-             fail(s, "must be an absolute path");
-         // "/var/lib/twofactor/" means the directory itself: with the slash
-         // the kernel would follow a symlink where the store refuses one.
-         while (dir.size() > 1 && dir.back() == '/')
-             dir.pop_back();
-         if (last_component_not_a_name(dir))
-             fail(s, "must end in a directory name (not /, . or ..)");
-         c.state_dir = std::move(dir);
-     }},
+    {"state_dir", [](Config& c, const Setting& s) { c.state_dir = parse_directory(s); }},
     {"nullok", [](Config& c, const Setting& s) { c.nullok = parse_bool(s); }},
     {"debug", [](Config& c, const Setting& s) { c.debug = parse_bool(s); }},
     {"prompt",
@@ -129,13 +143,7 @@ constexpr Key kKeys[] = {
      }},
     {"store",
      [](Config& c, const Setting& s) {
-         const std::string& v = require_value(s);
-         if (v == "file")
-             c.store = Config::Store::file;
-         else if (v == "postgresql")
-             c.store = Config::Store::postgresql;
-         else
-             fail(s, "expected file or postgresql, got '" + v + "'");
+         c.store = parse_choice(s, "file", Config::Store::file, "postgresql", Config::Store::postgresql);
      }},
     {"pg_conninfo",
      [](Config& c, const Setting& s) {
@@ -151,6 +159,12 @@ constexpr Key kKeys[] = {
              fail(s, "must be an absolute path");
      }},
     {"pg_timeout_seconds", [](Config& c, const Setting& s) { c.pg_timeout_seconds = parse_unsigned(s, 1, 60); }},
+    {"pg_unavailable",
+     [](Config& c, const Setting& s) {
+         c.pg_unavailable = parse_choice(s, "deny", Config::PgUnavailable::deny, "local", Config::PgUnavailable::local);
+         c.pg_unavailable_origin = s.origin;
+     }},
+    {"local_state_dir", [](Config& c, const Setting& s) { c.local_state_dir = parse_directory(s); }},
     {"allow_user_status", [](Config& c, const Setting& s) { c.allow_user_status = parse_bool(s); }},
     {"allow_user_new_codes", [](Config& c, const Setting& s) { c.allow_user_new_codes = parse_bool(s); }},
     {"allow_user_enroll", [](Config& c, const Setting& s) { c.allow_user_enroll = parse_bool(s); }},
@@ -287,6 +301,10 @@ Config load_config(const std::string& explicit_path, const std::vector<Setting>&
         throw ConfigError("no_totp and no_backup_codes together leave no way to log in");
     if (config.store == Config::Store::postgresql && config.pg_conninfo.empty())
         throw ConfigError("store = postgresql needs pg_conninfo");
+    // Fail closed and clear: a fallback that could never happen is a
+    // setting someone believes in.
+    if (config.pg_unavailable == Config::PgUnavailable::local && config.store != Config::Store::postgresql)
+        throw ConfigError(config.pg_unavailable_origin + ": pg_unavailable: local needs store = postgresql");
     return config;
 }
 

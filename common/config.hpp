@@ -16,6 +16,7 @@ namespace twofactor {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/security/twofactor.conf";
 inline constexpr const char* kDefaultStateDir = "/var/lib/twofactor";
+inline constexpr const char* kDefaultLocalStateDir = "/var/lib/twofactor-local";
 
 struct Config {
     std::string state_dir = kDefaultStateDir;
@@ -43,6 +44,11 @@ struct Config {
     std::string pg_conninfo_origin; // where it was set ("FILE:LINE"), for messages
     std::string pg_password_file;   // root-only file holding the password
     unsigned pg_timeout_seconds = 5;
+    // When no PostgreSQL server answers: deny every login, or log in only
+    // the accounts enrolled in the file store local_state_dir (docs/fleet.md).
+    enum class PgUnavailable { deny, local } pg_unavailable = PgUnavailable::deny;
+    std::string pg_unavailable_origin; // where it was set, for messages
+    std::string local_state_dir = kDefaultLocalStateDir;
 
     // Self-service (the setuid `twofactor` command): what users may do themselves.
     bool allow_user_status = true;

@@ -5,11 +5,11 @@
 #include "config.hpp"
 #include "conversation.hpp"
 #include "errors.hpp"
+#include "fallback_store.hpp"
 #include "forward_pass.hpp"
 #include "messages.hpp"
 #include "pam_logger.hpp"
 #include "state_store.hpp"
-#include "store_factory.hpp"
 #include "verifier.hpp"
 
 #include <openssl/crypto.h>
@@ -42,6 +42,7 @@ struct Attempt {
     bool is_account; // the user database knows fields.user
     Conversation conversation;
     SystemClock clock;
+    bool local_store = false; // pg_unavailable = local, and no database server answered
 
     // Logs "OUTCOME user=... method=METHOD" and the fields `add` appends.
     template <typename Add>
@@ -49,6 +50,8 @@ struct Attempt {
     {
         LogLine line = decision_line(outcome, fields, method);
         add(line);
+        if (local_store)
+            line.add("store", "local");
         logger.log(level, line);
     }
     void decision(LogLevel level, std::string_view outcome, std::string_view reason)
@@ -235,6 +238,21 @@ int guarded(Attempt& a, Step&& step)
     }
 }
 
+// The database is unreachable: this login uses the local store (docs/fleet.md).
+void note_local_store(Attempt& a, const std::string& database_error)
+{
+    a.local_store = true;
+    a.logger.log(LogLevel::warning,
+                 LogLine("fallback")
+                     .add("user", a.fields.user)
+                     .add("service", a.fields.service)
+                     .add("rhost", a.fields.rhost)
+                     .add("tty", a.fields.tty)
+                     .add("store", "local")
+                     .add("reason", "database_unavailable")
+                     .detail(database_error));
+}
+
 int run(Attempt& a)
 {
     std::unique_ptr<StateStore> store;
@@ -243,13 +261,20 @@ int run(Attempt& a)
     // code shapes, and a state we cannot read is not worth a typed code.
     if (const int rc = guarded(a,
                                [&] {
-                                   store = open_state_store(a.config);
+                                   store = open_login_store(a.config,
+                                                            [&](const std::string& why) { note_local_store(a, why); });
                                    state = store->load(a.fields.user);
                                    return PAM_SUCCESS;
                                });
         rc != PAM_SUCCESS)
         return rc;
 
+    if (a.local_store && !(state && state->enrolled())) {
+        // Only the accounts an admin enrolled in local_state_dir log in
+        // while the database is down; nullok does not apply.
+        a.decision(LogLevel::notice, "denied", "not_in_local_store");
+        return fail(a.pamh, PAM_AUTHINFO_UNAVAIL);
+    }
     if (!(state && state->enrolled()) && a.config.nullok) {
         a.decision(LogLevel::info, "ignored", {},
                    [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });

@@ -32,6 +32,7 @@ namespace twofactor {
     X(PQisBusy)                                                                                                        \
     X(PQnfields)                                                                                                       \
     X(PQntuples)                                                                                                       \
+    X(PQpingParams)                                                                                                    \
     X(PQresStatus)                                                                                                     \
     X(PQresultErrorField)                                                                                              \
     X(PQresultStatus)                                                                                                  \

@@ -77,6 +77,24 @@ extern "C" void receive_notice(void* connection, const PGresult* notice)
         static_cast<PgConnection*>(connection)->note_warning();
 }
 
+// After a failed connect: true if PQpingParams, with the same parameters
+// but no password (an authentication request is an answer), reaches no
+// server at all. Any other result (a server answered, or libpq could not
+// even try) is false: the caller then denies as for any store error.
+bool no_server_answers(const std::vector<const char*>& keywords, const std::vector<const char*>& values)
+{
+    std::vector<const char*> k, v;
+    for (std::size_t i = 0; i < keywords.size() && keywords[i] != nullptr; ++i) {
+        if (std::strcmp(keywords[i], "password") == 0)
+            continue;
+        k.push_back(keywords[i]);
+        v.push_back(values[i]);
+    }
+    k.push_back(nullptr);
+    v.push_back(nullptr);
+    return pq().PQpingParams(k.data(), v.data(), 0) == PQPING_NO_RESPONSE;
+}
+
 } // namespace
 
 // ---- the connection ----
@@ -189,8 +207,14 @@ bool PgConnection::open()
     wipe(password.data(), password.size());
     if (conn_ == nullptr)
         throw StoreError(StoreErrc::io, "PostgreSQL: cannot connect: out of memory");
-    if (pq().PQstatus(conn_) != CONNECTION_OK)
+    if (pq().PQstatus(conn_) != CONNECTION_OK) {
+        if (settings_.detect_unreachable && no_server_answers(keywords, values)) {
+            const std::string message = one_line(pq().PQerrorMessage(conn_));
+            close();
+            throw PgUnreachable("PostgreSQL: no server answers: " + message);
+        }
         connection_failed("cannot connect");
+    }
     pq().PQsetNoticeReceiver(conn_, receive_notice, this);
     if (pq().PQsetnonblocking(conn_, 1) != 0)
         connection_failed("cannot connect");

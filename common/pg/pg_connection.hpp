@@ -30,6 +30,21 @@ struct PgSettings {
     std::string password_file; // empty: no password (peer, cert, trust)
     unsigned timeout_seconds = 5;
     std::string application_name = "twofactor";
+    // On a failed connect, ask libpq whether any server answered at all
+    // (PgUnreachable if none did). Costs a second connect attempt, so only
+    // for pg_unavailable = local.
+    bool detect_unreachable = false;
+};
+
+// The connect failed and no server of pg_conninfo answered at all: libpq's
+// PQpingParams, tried right after the failure, says PQPING_NO_RESPONSE
+// (refused, timed out, no such host or socket, TLS handshake failed, on
+// every host). A server that answered anything (an authentication request,
+// an error with an SQLSTATE, "cannot connect now") is not unreachable.
+// Thrown only with PgSettings::detect_unreachable; docs/fleet.md.
+class PgUnreachable : public StoreError {
+public:
+    explicit PgUnreachable(const std::string& message) : StoreError(StoreErrc::io, message) {}
 };
 
 // A server error: the SQLSTATE lets callers tell "schema missing" (42P01)

@@ -69,6 +69,7 @@ PgSettings settings_from(const Config& config)
     s.origin = config.pg_conninfo_origin;
     s.password_file = config.pg_password_file;
     s.timeout_seconds = config.pg_timeout_seconds;
+    s.detect_unreachable = config.pg_unavailable == Config::PgUnavailable::local;
     return s;
 }
 

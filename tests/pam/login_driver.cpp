@@ -6,6 +6,7 @@
 // (sixteen processes, not eight hundred), while each transaction still has
 // its own handle and its own process. Unlike pamtester it installs a
 // PAM_FAIL_DELAY function, so the fifteen failures a round do not sleep.
+// The module's log lines go to stderr, "[pam_syslog PRIORITY] LINE".
 #include <security/pam_appl.h>
 
 #include <cstdio>

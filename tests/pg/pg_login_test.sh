@@ -36,6 +36,18 @@ trap cleanup EXIT
 expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# A port on 127.0.0.1 that nothing listens on (just now).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# The private server with TLS on 127.0.0.1 (a free port) and its socket,
+# started, and stopped if this script is killed.
+pg_server_tls_loopback() {
+    PG_PORT=$(free_port)
+    PG_LISTEN=127.0.0.1
+    pg_server_init "$W"
+    pg_server_tls
+    pg_server_start
+    pg_server_watchdog $$ "$W"
+}
 
 # The login driver's environment: the built module under pam_wrapper, with
 # the services in $W/services. "${driver_env[@]}" "$DRIVER" SERVICE USER &

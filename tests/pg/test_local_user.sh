@@ -27,16 +27,10 @@ cleanup_more() {
     [ ${#stopped[@]} -eq 0 ] || kill -CONT "${stopped[@]}" 2>/dev/null
     [ ${#fake_pids[@]} -eq 0 ] || kill "${fake_pids[@]}" 2>/dev/null
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # ---- the server (TLS on 127.0.0.1, and its socket), two configurations ----
 
-PG_PORT=$(free_port)
-PG_LISTEN=127.0.0.1
-pg_server_init "$W"
-pg_server_tls
-pg_server_start
-pg_server_watchdog $$ "$W"
+pg_server_tls_loopback
 pg_database tf_local "$W/pg.password"
 mkdir -m 0700 "$W/state" "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"

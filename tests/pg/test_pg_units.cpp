@@ -8,6 +8,9 @@
 // spent codes spent (migrate --force).
 #include "crypto.hpp"
 #include "errors.hpp"
+#include "fallback_store.hpp"
+#include "file_state_store.hpp"
+#include "pg_connection.hpp"
 #include "pg_conninfo.hpp"
 #include "pg_state_rows.hpp"
 #include "pg_state_store.hpp"
@@ -350,6 +353,61 @@ void invalid_user_names_never_reach_the_database(void** /*state*/)
         assert_true(contains(error_of<InvalidUserName>([&] { s.load(bad); }), "invalid user name"));
 }
 
+// pg_unavailable = local: only "no server answers" is PgUnreachable, and
+// only that sends a login to the local store, for all its later calls too.
+void fallback_only_when_no_server_answers(void** /*state*/)
+{
+    TempDir dir;
+    TempDir local;
+    const std::string nobody_there = "host=" + dir.path + " requirepeer=root dbname=x user=x";
+    Config config = pg_config(nobody_there);
+    const auto connect_error = [&] {
+        try {
+            PgStateStore(config).load("root");
+        } catch (const PgUnreachable& e) {
+            return std::string("unreachable: ") + e.what();
+        } catch (const StoreError& e) {
+            return std::string("error: ") + e.what();
+        }
+        return std::string("(no error)");
+    };
+    assert_true(contains(connect_error(), "error: PostgreSQL: cannot connect"));
+    config.pg_unavailable = Config::PgUnavailable::local;
+    config.local_state_dir = local.path;
+    assert_true(contains(connect_error(), "unreachable: PostgreSQL: no server answers"));
+
+    UserState root;
+    root.codes = generate_backup_codes(4, 8, kFast, 1700000000).set;
+    FileStateStore(local.path).update("root", [&](std::optional<UserState>& s) {
+        s = root;
+        return true;
+    });
+    std::vector<std::string> noted;
+    const auto note = [&](const std::string& why) { noted.push_back(why); };
+    std::unique_ptr<StateStore> store = open_login_store(config, note);
+    assert_true(store->load("root").has_value());
+    assert_false(store->load("alice").has_value()); // the local store's answer, not the database's
+    assert_int_equal(noted.size(), 1);
+    assert_true(contains(noted[0], "no server answers"));
+    assert_true(dynamic_cast<FallbackStateStore&>(*store).local());
+
+    // A store error that is not "no server answers" (here an unsafe password
+    // file, before any connection) is an error, then and afterwards.
+    noted.clear();
+    config.pg_password_file = dir.write("pw", "x\n", 0644);
+    store = open_login_store(config, note);
+    assert_true(contains(error_of<StoreError>([&] { store->load("root"); }), "readable or writable"));
+    config.pg_password_file.clear();
+    assert_true(contains(error_of<StoreError>([&] { store->load("root"); }), "readable or writable"));
+    assert_int_equal(noted.size(), 0);
+    assert_false(dynamic_cast<FallbackStateStore&>(*store).local());
+
+    // pg_unavailable = deny: the database's store itself.
+    config.pg_unavailable = Config::PgUnavailable::deny;
+    store = open_login_store(config, note);
+    assert_null(dynamic_cast<FallbackStateStore*>(store.get()));
+}
+
 UserState sample_state()
 {
     UserState s;
@@ -416,6 +474,7 @@ int main()
         cmocka_unit_test(libpq_environment_is_refused),
         cmocka_unit_test(invalid_user_names_never_reach_the_database),
         cmocka_unit_test(keep_spent_never_revives_a_code),
+        cmocka_unit_test(fallback_only_when_no_server_answers),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

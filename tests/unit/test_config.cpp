@@ -37,6 +37,8 @@ void defaults(void** /*state*/)
     assert_int_equal(c.totp.digits, 6);
     assert_int_equal(c.totp.period, 30);
     assert_false(c.nullok);
+    assert_int_equal(c.pg_unavailable, Config::PgUnavailable::deny);
+    assert_string_equal(c.local_state_dir.c_str(), "/var/lib/twofactor-local");
 }
 
 void file_then_arguments(void** /*state*/)
@@ -54,6 +56,11 @@ void file_then_arguments(void** /*state*/)
     assert_string_equal(c.state_dir.c_str(), "/srv/tf");
     assert_int_equal(c.totp.algorithm, TotpAlgorithm::sha256);
     assert_int_equal(c.max_failures, 7);
+    const Config local
+        = load_config_from_arguments({"config=" + dir.file("tf.conf"), "store=postgresql", "pg_conninfo=host=db",
+                                      "pg_unavailable=local", "local_state_dir=/srv/tf-local/"});
+    assert_int_equal(local.pg_unavailable, Config::PgUnavailable::local);
+    assert_string_equal(local.local_state_dir.c_str(), "/srv/tf-local");
     // A trailing slash names the directory itself (and is dropped, so the
     // store's no-symlink rule holds for the last component).
     assert_string_equal(
@@ -64,7 +71,7 @@ void file_then_arguments(void** /*state*/)
 void every_key_listed_and_settable(void** /*state*/)
 {
     const auto keys = config_keys();
-    assert_int_equal(keys.size(), 28);
+    assert_int_equal(keys.size(), 30);
     // The shipped config file names every key.
     std::ifstream in(std::string(TWOFACTOR_TEST_DATA) + "/../../conf/twofactor.conf");
     const std::string shipped((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -107,6 +114,14 @@ void bad_input_named_precisely(void** /*state*/)
                         (f + ":1: scrypt_log2_n: expected a whole number, got '99999999999999999999'").c_str());
     assert_string_equal(file_error("no_totp\nno_backup_codes\n").c_str(),
                         "no_totp and no_backup_codes together leave no way to log in");
+    assert_string_equal(file_error("pg_unavailable = maybe\n").c_str(),
+                        (f + ":1: pg_unavailable: expected deny or local, got 'maybe'").c_str());
+    assert_string_equal(file_error("store = file\npg_unavailable = local\n").c_str(),
+                        (f + ":2: pg_unavailable: local needs store = postgresql").c_str());
+    assert_string_equal(file_error("local_state_dir = var/local\n").c_str(),
+                        (f + ":1: local_state_dir: must be an absolute path").c_str());
+    assert_string_equal(file_error("local_state_dir = /var/lib/..\n").c_str(),
+                        (f + ":1: local_state_dir: must end in a directory name (not /, . or ..)").c_str());
 
     dir.write("open.conf", "nullok = yes\n", 0666);
     assert_string_equal(config_error([&] { (void)load_config(dir.file("open.conf"), {}); }).c_str(),
