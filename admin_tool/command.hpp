@@ -79,6 +79,16 @@ public:
     virtual std::vector<ConfigFlag> config_flags() const { return {}; }
 
     virtual ExitCode run(const Context& context) const = 0;
+
+    // A command that checks the configuration and the store itself
+    // (doctor): the runner calls diagnose() before loading either, so a
+    // broken one is something it reports, not an exit.
+    virtual bool loads_config_itself() const { return false; }
+    virtual ExitCode diagnose(const po::variables_map& /*options*/, const std::string& /*config_path*/,
+                              const std::vector<Setting>& /*overrides*/) const
+    {
+        return ExitCode::usage;
+    }
 };
 
 // Every command, in the order --help lists them.

@@ -206,6 +206,8 @@ ExitCode run(int argc, char** argv, std::string& hint)
     const std::string config_path = inv.options.count("config") ? inv.options["config"].as<std::string>() : "";
     if (inv.options.count("config") && config_path.empty())
         throw UsageError("--config: needs a path");
+    if (inv.command->loads_config_itself())
+        return inv.command->diagnose(inv.options, config_path, overrides(inv));
     const Config config = load_config(config_path, overrides(inv));
     refuse_non_root_on_system_state(config);
 

@@ -25,9 +25,11 @@ constexpr std::size_t kMaxTextBytes = kMaxFieldBytes / 3;
 constexpr std::size_t kMaxSecretBytes = 128;
 constexpr std::size_t kMinSecretBytes = 10;
 constexpr std::string_view kMagic = "twofactor-state";
+// A day either side: far more than any skew search (clock_skew.hpp) finds.
+constexpr std::int64_t kMaxSkewRecord = 86400;
 
 // Record order is fixed; each record appears at most once, except `code`.
-enum Rank { r_header, r_user, r_totp, r_totp_last_step, r_failures, r_last_login, r_codes, r_code, r_end };
+enum Rank { r_header, r_user, r_totp, r_totp_last_step, r_failures, r_skew, r_last_login, r_codes, r_code, r_end };
 
 struct RecordKind {
     std::string_view name;
@@ -38,6 +40,7 @@ constexpr RecordKind kRecords[] = {
     {"totp", r_totp},
     {"totp-last-step", r_totp_last_step},
     {"failures", r_failures},
+    {"skew", r_skew}, // optional: the last clock skew seen
     {"last-login", r_last_login},
     {"codes", r_codes},
     {"code", r_code},
@@ -131,6 +134,14 @@ public:
                 st.failures = number<unsigned>(1, 1000000);
                 st.locked_until = number<std::int64_t>(2);
                 saw_failures = true;
+                break;
+            case r_skew:
+                want(3);
+                // Canonical only ("-0", "-05" would be written back otherwise).
+                if (fields_[2].size() > 1 && fields_[2][0] == '-' && fields_[2][1] == '0')
+                    fail(StateErrc::bad_value, "skew field 2");
+                st.last_skew
+                    = SkewSeen{number<std::int64_t>(1), number<std::int64_t>(2, kMaxSkewRecord, -kMaxSkewRecord)};
                 break;
             case r_last_login:
                 st.last_login = parse_last_login();
@@ -356,6 +367,10 @@ SecureChars serialize_user_state(const UserState& st)
             append(out, "totp-last-step " + std::to_string(*t.last_step) + "\n");
     }
     append(out, "failures " + std::to_string(st.failures) + " " + std::to_string(st.locked_until) + "\n");
+    if (st.last_skew)
+        append(out,
+               "skew " + std::to_string(st.last_skew->at) + " "
+                   + std::to_string(std::clamp(st.last_skew->seconds, -kMaxSkewRecord, kMaxSkewRecord)) + "\n");
     if (st.last_login) {
         const LastLogin& l = *st.last_login;
         append(out,

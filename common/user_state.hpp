@@ -37,12 +37,20 @@ struct LastLogin {
     std::string tty;
 };
 
+// The last refused TOTP code that belonged to a step outside the window
+// (common/clock_skew.hpp): when, and how far off the device's clock was.
+struct SkewSeen {
+    std::int64_t at = 0;
+    std::int64_t seconds = 0; // < 0: the device is behind
+};
+
 struct UserState {
     std::string user;
     std::optional<TotpState> totp;
     std::optional<BackupCodeSet> codes;
     unsigned failures = 0;         // consecutive failed codes
     std::int64_t locked_until = 0; // 0: not locked
+    std::optional<SkewSeen> last_skew;
     std::optional<LastLogin> last_login;
 
     bool enrolled() const { return totp.has_value() || codes.has_value(); }

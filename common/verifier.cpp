@@ -1,5 +1,9 @@
 #include "verifier.hpp"
 
+#include "clock_skew.hpp"
+
+#include <algorithm>
+
 namespace twofactor {
 
 const char* to_string(Verdict verdict)
@@ -79,6 +83,26 @@ bool try_totp(UserState& state, std::string_view code, std::int64_t now, const V
     return true;
 }
 
+// A wrong TOTP-shaped code: does it belong to a step a few minutes away?
+// Then the device's clock is off; the state keeps the last skew seen
+// (twofactor-admin list). A code of a later step is spent as if used: the
+// user is told it is "N minutes ahead", which must not tell anyone a code
+// that would work N minutes from now.
+void note_clock_skew(UserState& state, std::string_view code, std::int64_t now, const VerifyPolicy& policy,
+                     VerifyResult& result)
+{
+    if (!policy.totp || !state.totp || result.replayed || !looks_like_totp(code, state.totp->params))
+        return;
+    const std::optional<ClockSkew> skew
+        = find_clock_skew(state.totp->secret, state.totp->params, now, policy.window, code);
+    if (!skew)
+        return;
+    result.skew_seconds = skew->seconds;
+    state.last_skew = SkewSeen{now, skew->seconds};
+    if (skew->seconds > 0)
+        state.totp->last_step = std::max(state.totp->last_step.value_or(0), skew->step);
+}
+
 // One more consecutive failure; the last one allowed starts a lockout.
 void count_failure(UserState& state, std::int64_t now, const VerifyPolicy& policy, VerifyResult& result)
 {
@@ -141,6 +165,7 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
         return result;
     }
     result.verdict = Verdict::wrong_code;
+    note_clock_skew(state, code, now, policy, result);
     count_failure(state, now, policy, result);
     return result;
 }
@@ -159,11 +184,11 @@ VerifyResult Verifier::verify(const std::string& user, std::string_view typed, c
     // logins never queue behind each other's scrypt.
     if (!enrolled && !policy_.count_unenrolled) {
         run_decoy_kdf(policy_, typed);
-        return VerifyResult{Verdict::not_enrolled, {}, 0, 0, 0, false, false};
+        return VerifyResult{Verdict::not_enrolled, {}, 0, 0, 0, false, false, {}};
     }
     // Counted or not, a locked user costs no KDF and no write.
     if (snapshot && is_locked(*snapshot, now))
-        return VerifyResult{Verdict::locked_out, {}, 0, 0, snapshot->locked_until, false, false};
+        return VerifyResult{Verdict::locked_out, {}, 0, 0, snapshot->locked_until, false, false, {}};
 
     std::optional<DerivedCode> derived;
     if (enrolled && policy_.backup_codes && snapshot->codes && snapshot->codes->remaining() > 0) {

@@ -40,6 +40,10 @@ struct VerifyResult {
     std::int64_t locked_until = 0; // set for locked_out and when this failure started a lockout
     bool lockout_started = false;
     bool replayed = false; // a valid TOTP code for a step already used
+    // A refused TOTP code of a step outside the window, up to ten minutes
+    // away (common/clock_skew.hpp): how far off the device's clock is, in
+    // seconds (< 0: behind). Still a wrong code, counted as one.
+    std::optional<std::int64_t> skew_seconds;
 };
 
 struct VerifyPolicy {

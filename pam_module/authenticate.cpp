@@ -2,6 +2,7 @@
 
 #include "account.hpp"
 #include "clock.hpp"
+#include "clock_skew.hpp"
 #include "config.hpp"
 #include "conversation.hpp"
 #include "errors.hpp"
@@ -157,6 +158,16 @@ TypedCode ask_for_code(Attempt& a, const std::optional<UserState>& state)
 
 std::string seconds_left(std::int64_t until, std::int64_t now) { return std::to_string(until > now ? until - now : 0); }
 
+// "+600" / "-90": the offset of a refused code's step, never the code.
+std::string signed_seconds(std::int64_t seconds) { return (seconds > 0 ? "+" : "") + std::to_string(seconds); }
+
+// The device's clock is off (VerifyResult::skew_seconds): tell the user.
+void tell_clock_skew(Attempt& a, const VerifyResult& r)
+{
+    if (r.skew_seconds && !a.conversation.error(clock_skew_message(*r.skew_seconds)))
+        a.logger.log(LogLevel::warning, LogLine("note").add("user", a.fields.user).add("reason", "message_not_shown"));
+}
+
 int report(Attempt& a, const VerifyResult& r)
 {
     const std::int64_t now = a.clock.now();
@@ -187,6 +198,7 @@ int report(Attempt& a, const VerifyResult& r)
         }
         [[fallthrough]];
     case Verdict::wrong_code:
+        tell_clock_skew(a, r);
         if (r.lockout_started) {
             // This failure was the last one allowed: tell the user now, and
             // PAM_MAXTRIES so the application stops asking.
@@ -195,14 +207,19 @@ int report(Attempt& a, const VerifyResult& r)
                 line.add("reason", "too_many_failures")
                     .add("lockout", "started")
                     .add("seconds_left", seconds_left(r.locked_until, now));
+                if (r.skew_seconds)
+                    line.add("skew", signed_seconds(*r.skew_seconds));
             });
             return fail(a.pamh, PAM_MAXTRIES);
         }
-        a.decision(LogLevel::notice, "denied", r.replayed ? "totp" : "", [&](LogLine& line) {
+        a.decision(LogLevel::notice, "denied", r.replayed || r.skew_seconds ? "totp" : "", [&](LogLine& line) {
             line.add("reason",
                      r.verdict == Verdict::not_enrolled ? "not_enrolled"
                          : r.replayed                   ? "replayed_code"
+                         : r.skew_seconds               ? "clock_skew"
                                                         : "wrong_code");
+            if (r.skew_seconds)
+                line.add("skew", signed_seconds(*r.skew_seconds));
         });
         return fail(a.pamh, PAM_AUTH_ERR);
     case Verdict::locked_out:

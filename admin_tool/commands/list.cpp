@@ -97,6 +97,10 @@ void print_detail(cli::OutputBuffer& out, const std::string& user, const UserSta
     if (s.locked_until > now)
         out << ", locked until " << cli::format_time(s.locked_until);
     out << '\n';
+    if (s.last_skew)
+        out << "  Clock skew:    " << (s.last_skew->seconds > 0 ? "+" : "") << s.last_skew->seconds
+            << " s (a refused code's step against this host's clock; < 0: the device is behind), seen "
+            << cli::format_time(s.last_skew->at) << '\n';
     if (s.last_login) {
         const LastLogin& l = *s.last_login;
         out << "  Last login:    " << cli::format_time(l.at) << " with "
@@ -162,6 +166,11 @@ void json_state(JsonWriter& w, const UserState& s, std::int64_t now)
         w.null();
     }
     w.field("failures", s.failures).field("locked", s.locked_until > now).field("locked_until", s.locked_until);
+    w.key("last_skew");
+    if (s.last_skew)
+        w.begin_object().field("at", s.last_skew->at).field("seconds", s.last_skew->seconds).end_object();
+    else
+        w.null();
     w.key("last_login");
     if (s.last_login)
         w.begin_object()

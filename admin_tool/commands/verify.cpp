@@ -7,6 +7,7 @@
 #include "output.hpp"
 #include "terminal.hpp"
 
+#include "clock_skew.hpp"
 #include "verifier.hpp"
 
 namespace twofactor::admin {
@@ -59,6 +60,7 @@ public:
             break;
         }
         std::string why = r.replayed ? "code rejected: that TOTP code (or a later one) was already used"
+            : r.skew_seconds         ? "code rejected: " + clock_skew_message(*r.skew_seconds)
                                      : "code rejected: wrong or already used";
         if (r.lockout_started)
             why += "; " + user + " is now locked out until " + cli::format_time(r.locked_until);

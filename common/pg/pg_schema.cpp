@@ -114,6 +114,15 @@ COMMENT ON TABLE twofactor.audit_log IS
     'Every accepted code (backup code spent, TOTP step accepted), with the host that accepted it. Append only.';
 CREATE INDEX audit_log_user_at ON twofactor.audit_log (user_name, at);
 )SQL"},
+    // Additive: builds of version 1 leave the columns alone.
+    {2, 1, "the last clock skew seen (users.skew_at, users.skew_seconds)", R"SQL(
+ALTER TABLE twofactor.users
+    ADD COLUMN skew_at bigint,
+    ADD COLUMN skew_seconds integer CHECK (skew_seconds BETWEEN -86400 AND 86400),
+    ADD CONSTRAINT users_skew_both CHECK ((skew_at IS NULL) = (skew_seconds IS NULL));
+COMMENT ON COLUMN twofactor.users.skew_seconds IS
+    'Offset of the step of the last refused TOTP code that belonged to a step minutes away; < 0: device behind.';
+)SQL"},
 };
 
 constexpr int kLatest = kMigrations[sizeof kMigrations / sizeof kMigrations[0] - 1].version;

@@ -17,7 +17,7 @@ constexpr std::size_t kMaxTextInput = 256 / 3;
 // One row per code of the current set (one row if there is none). The totp
 // columns repeat on every row; PgResult wipes them all.
 #define TWOFACTOR_STATE_COLUMNS                                                                                        \
-    "SELECT u.user_id, u.failures, u.locked_until,"                                                                    \
+    "SELECT u.user_id, u.failures, u.locked_until, u.skew_at, u.skew_seconds,"                                         \
     " t.algorithm, t.digits, t.period, t.secret_base32, t.enrolled_at, t.last_step,"                                   \
     " l.at, l.method, l.service, l.rhost, l.tty,"                                                                      \
     " s.set_id, s.issued_at, s.code_length, s.scrypt_log2_n, s.scrypt_r, s.scrypt_p, encode(s.salt, 'hex'),"           \
@@ -45,6 +45,8 @@ enum Column {
     user_id,
     failures,
     locked_until,
+    skew_at,
+    skew_seconds,
     totp_algorithm,
     totp_digits,
     totp_period,
@@ -222,6 +224,8 @@ StoredState parse_state(const PgResult& r, int first, int count, const std::stri
     st.user = user;
     st.failures = row.small(0, failures, 0, 1000000);
     st.locked_until = row.integer(0, locked_until);
+    if (!row.null(0, skew_at))
+        st.last_skew = SkewSeen{row.integer(0, skew_at), row.integer(0, skew_seconds, -86400, 86400)};
     if (!row.null(0, totp_algorithm))
         st.totp = row.totp();
     if (!row.null(0, login_at))

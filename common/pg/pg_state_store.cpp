@@ -22,6 +22,8 @@ constexpr const char* kLockUser = "SELECT user_id FROM twofactor.users WHERE nam
 constexpr const char* kDeleteUser = "DELETE FROM twofactor.users WHERE user_id = $1";
 constexpr const char* kUpdateCounters
     = "UPDATE twofactor.users SET failures = $2, locked_until = $3, updated_at = now() WHERE user_id = $1";
+constexpr const char* kUpdateSkew
+    = "UPDATE twofactor.users SET skew_at = $2, skew_seconds = $3, updated_at = now() WHERE user_id = $1";
 
 constexpr const char* kDeleteTotp = "DELETE FROM twofactor.totp_secrets WHERE user_id = $1";
 constexpr const char* kUpsertTotp
@@ -102,6 +104,7 @@ public:
         user_ = after.user;
         const UserState* old = before ? &before->state : nullptr;
         counters(old, after);
+        skew(old, after);
         totp(old ? old->totp : std::nullopt, after);
         last_login(old ? old->last_login : std::nullopt, after.last_login);
         codes(old ? old->codes : std::nullopt, before ? before->set_id : std::nullopt, after);
@@ -116,6 +119,23 @@ private:
             return;
         c_.exec(kUpdateCounters, PgParams{}.add(user_id_).add(std::int64_t{after.failures}).add(after.locked_until),
                 deadline_);
+    }
+
+    void skew(const UserState* old, const UserState& after)
+    {
+        const std::optional<SkewSeen> before = old ? old->last_skew : std::nullopt;
+        const auto same = [](const std::optional<SkewSeen>& a, const std::optional<SkewSeen>& b) {
+            return a.has_value() == b.has_value() && (!a || (a->at == b->at && a->seconds == b->seconds));
+        };
+        if (same(before, after.last_skew))
+            return;
+        PgParams params;
+        params.add(user_id_);
+        if (after.last_skew)
+            params.add(after.last_skew->at).add(after.last_skew->seconds);
+        else
+            params.add_null().add_null();
+        c_.exec(kUpdateSkew, params, deadline_);
     }
 
     void totp(const std::optional<TotpState>& old, const UserState& after)

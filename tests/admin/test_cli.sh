@@ -62,6 +62,11 @@ check "verify says how it was accepted" grep -q "TOTP code accepted" "$W/out"
 expect "verify: the same TOTP code again is a replay" 1 "$(code_at -b "$SECRET" --now "@$(($(now) + 30))")" -- verify daemon
 check "replay is named as such" grep -q "already used" "$W/err"
 expect "verify: an earlier step is refused too" 1 "$(code_at -b "$SECRET")" -- verify daemon
+# Five minutes behind (six if the step turned meanwhile): the module's words.
+expect "verify: a code from minutes ago" 1 "$(code_at -b "$SECRET" --now "@$(($(now) - 300))")" -- verify daemon
+check "...says the device's clock is off" grep -Eq "code rejected: The code is from (5|6) minutes ago: check your device's clock[.]$" "$W/err"
+expect "list USER shows the last clock skew" 0 -- list daemon
+check "...in seconds" grep -Eq "^  Clock skew: +-(300|330) s " "$W/out"
 expect_unchanged "enroll refuses to overwrite without --force" 1 -- enroll daemon --no-confirm --qr=none
 check "refusal names --force" grep -q -- "--force" "$W/err"
 expect_unchanged "enroll: a wrong confirmation code stores nothing" 1 "abcdef" -- enroll daemon --force --qr=none
@@ -165,7 +170,7 @@ check "list JSON shape (docs/json.md)" json "
 assert set(d) == {'version','users','errors','not_enrolled'} and d['version'] == 1, sorted(d)
 assert [u['user'] for u in d['users']] == ['bin','daemon','sys'], d['users']
 for u in d['users']:
-    assert set(u) == {'user','enrolled','totp','codes','failures','locked','locked_until','last_login'}, sorted(u)
+    assert set(u) == {'user','enrolled','totp','codes','failures','locked','locked_until','last_skew','last_login'}, sorted(u)
     assert u['enrolled'] is True
 b = d['users'][0]
 assert b['totp'] is None and b['codes']['length'] == 12

@@ -93,18 +93,19 @@ void window_one_accepts_one_step_not_two(void** state)
     dir.enroll_totp("alice", kT0 - 3600);
     const LoginResult old2 = login_with("alice", totp_code(kT0 - 60), "twofactor_window1");
     assert_pam(old2.rc, PAM_AUTH_ERR);
-    assert_log_has(old2, "reason=wrong_code");
-    assert_pam(login_with("alice", totp_code(kT0 + 60), "twofactor_window1").rc, PAM_AUTH_ERR);
+    assert_log_has(old2, "reason=clock_skew skew=-60");
     assert_pam(login_with("alice", totp_code(kT0 - 30), "twofactor_window1").rc, PAM_SUCCESS);
     assert_pam(login_with("alice", totp_code(kT0 + 30), "twofactor_window1").rc, PAM_SUCCESS);
+    // Last: a refused code of a later step is spent (skewed_code_is_explained).
+    assert_pam(login_with("alice", totp_code(kT0 + 60), "twofactor_window1").rc, PAM_AUTH_ERR);
 }
 
 void window_zero_accepts_only_the_current_step(void** state)
 {
     dir_of(state).enroll_totp("alice", kT0 - 3600);
     assert_pam(login_with("alice", totp_code(kT0 - 30), "twofactor_window0").rc, PAM_AUTH_ERR);
-    assert_pam(login_with("alice", totp_code(kT0 + 30), "twofactor_window0").rc, PAM_AUTH_ERR);
     assert_pam(login_with("alice", totp_code(kT0), "twofactor_window0").rc, PAM_SUCCESS);
+    assert_pam(login_with("alice", totp_code(kT0 + 30), "twofactor_window0").rc, PAM_AUTH_ERR);
 }
 
 void surrounding_whitespace_is_trimmed(void** state)
@@ -166,6 +167,45 @@ void no_totp_refuses_totp_codes(void** state)
     assert_pam(login_with("alice", codes[0], "twofactor_no_totp").rc, PAM_SUCCESS);
 }
 
+// A code from a device whose clock is minutes off: refused and counted,
+// logged as clock_skew with the offset (never the code), and the user is
+// told to check the clock.
+void skewed_code_is_explained(void** state)
+{
+    StateDir& dir = dir_of(state);
+    dir.enroll_totp("alice", kT0 - 3600);
+    set_time(kT0 + 7);
+    const std::string behind = totp_code(kT0 - 300);
+    const LoginResult r = login_with("alice", behind);
+    assert_pam(r.rc, PAM_AUTH_ERR);
+    assert_int_equal(r.errors.size(), 1);
+    assert_text(r.errors[0], "The code is from 5 minutes ago: check your device's clock.");
+    assert_log_has(r,
+                   "denied user=alice service=twofactor rhost=203.0.113.5 tty=ssh method=totp "
+                   "reason=clock_skew skew=-300");
+    assert_log_free_of(r, {behind});
+    assert_int_equal(dir.load("alice").failures, 1);
+
+    const std::string ahead = totp_code(kT0 + 120);
+    const LoginResult a = login_with("alice", ahead);
+    assert_pam(a.rc, PAM_AUTH_ERR);
+    assert_text(a.errors.at(0), "The code is 2 minutes ahead: check your device's clock.");
+    assert_log_has(a, "reason=clock_skew skew=+120");
+    const twofactor::UserState st = dir.load("alice");
+    assert_int_equal(st.failures, 2);
+    assert_int_equal(st.last_skew->seconds, 120);
+    // That code was spent: had the message told an attacker a code that
+    // works in 2 minutes, it would not work then.
+    set_time(kT0 + 127);
+    assert_log_has(login_with("alice", ahead), "reason=replayed_code");
+    set_time(kT0 + 7);
+
+    // Out of the search: a plain wrong code.
+    const LoginResult far = login_with("alice", totp_code(kT0 - 3600));
+    assert_true(far.errors.empty());
+    assert_log_has(far, "reason=wrong_code");
+}
+
 } // namespace
 
 int main()
@@ -182,6 +222,7 @@ int main()
         cmocka_unit_test_setup_teardown(echo_code_and_prompt_options, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(debug_option_logs_more_but_no_code, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(no_totp_refuses_totp_codes, setup_state, teardown_state),
+        cmocka_unit_test_setup_teardown(skewed_code_is_explained, setup_state, teardown_state),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

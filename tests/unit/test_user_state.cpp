@@ -23,6 +23,7 @@ std::string valid()
            "totp sha1 6 30 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 1700000000\n"
            "totp-last-step 56666666\n"
            "failures 2 0\n"
+           "skew 1700000050 -300\n"
            "last-login 1700000100 backup_code sshd 203.0.113.5 ssh\n"
            "codes 1700000000 8 14 8 1 "
         + kSalt + " 2\n" + "code " + kHash + " -\n" + "code " + kHash2
@@ -46,6 +47,8 @@ void valid_file_round_trips(void** /*state*/)
     assert_memory_equal(st.totp->secret.data(), "12345678901234567890", 20);
     assert_int_equal(*st.totp->last_step, 56666666);
     assert_int_equal(st.failures, 2);
+    assert_int_equal(st.last_skew->at, 1700000050);
+    assert_int_equal(st.last_skew->seconds, -300);
     assert_int_equal(st.last_login->method, Method::backup_code);
     assert_int_equal(st.codes->slots.size(), 2);
     assert_false(st.codes->slots[0].used.has_value());
@@ -141,6 +144,15 @@ void malformed_files_rejected(void** /*state*/)
         {"overlong field", replace(v, "user alice", "user " + std::string(300, 'a')), StateErrc::field_too_long},
         {"overlong line", replace(v, "end\n", "end" + std::string(1100, ' ') + "\n"), StateErrc::field_too_long},
         {"data after end", v + "user bob\n", StateErrc::data_after_end},
+        {"skew before failures",
+         replace(replace(v, "skew 1700000050 -300\n", ""), "failures 2 0\n", "skew 1700000050 -300\nfailures 2 0\n"),
+         StateErrc::malformed_line},
+        {"skew twice", replace(v, "skew 1700000050 -300\n", "skew 1700000050 -300\nskew 1700000050 -300\n"),
+         StateErrc::duplicate_key},
+        {"skew -0", replace(v, "skew 1700000050 -300", "skew 1700000050 -0"), StateErrc::bad_value},
+        {"skew leading zero", replace(v, "skew 1700000050 -300", "skew 1700000050 -0300"), StateErrc::bad_value},
+        {"skew beyond a day", replace(v, "skew 1700000050 -300", "skew 1700000050 86401"), StateErrc::bad_value},
+        {"skew without seconds", replace(v, "skew 1700000050 -300", "skew 1700000050"), StateErrc::malformed_line},
         {"end twice", v + "end\n", StateErrc::data_after_end},
     };
     assert_true(cases.size() >= 30);
@@ -184,7 +196,7 @@ void error_messages_carry_no_content(void** /*state*/)
         (void)parse_user_state(replace(valid(), "end\n", "color blue\nend\n"));
         fail();
     } catch (const StateFormatError& e) {
-        assert_string_equal(e.what(), "unknown record at line 10 (color)");
+        assert_string_equal(e.what(), "unknown record at line 11 (color)");
     }
 }
 
@@ -201,6 +213,7 @@ void largest_state_fits_the_cap(void** /*state*/)
     st.totp = TotpState{SecureBytes(128, 0xff), TotpParams{}, big, std::numeric_limits<std::uint64_t>::max()};
     st.failures = 1000000;
     st.locked_until = big;
+    st.last_skew = SkewSeen{big, -86400};
     st.last_login = LastLogin{big, Method::backup_code, field, field, field};
     BackupCodeSet set;
     set.issued_at = big;

@@ -329,6 +329,48 @@ void unenrolled_accounts_cost_the_same_kdf_work(void** /*state*/)
     }
 }
 
+// A code of a step minutes away is still a wrong code, counted, never
+// accepted; its offset is reported and kept. One from the future is spent,
+// so telling the user "N minutes ahead" gives nobody a code for later.
+void clock_skew_is_reported_never_accepted(void** /*state*/)
+{
+    Fixture f;
+    const TotpParams p;
+    const std::string behind(view(totp_generate(f.secret, p, kNow - 300)));
+    VerifyResult r = f.verify(behind);
+    assert_int_equal(r.verdict, Verdict::wrong_code);
+    assert_true(r.skew_seconds.has_value());
+    assert_int_equal(*r.skew_seconds, -300);
+    auto st = f.store.load("alice");
+    assert_int_equal(st->failures, 1);
+    assert_int_equal(st->last_skew->at, kNow);
+    assert_int_equal(st->last_skew->seconds, -300);
+    assert_false(st->totp->last_step.has_value()); // a past step spends nothing
+
+    const std::string ahead(view(totp_generate(f.secret, p, kNow + 240)));
+    r = f.verify(ahead);
+    assert_int_equal(r.verdict, Verdict::wrong_code);
+    assert_int_equal(*r.skew_seconds, 240);
+    st = f.store.load("alice");
+    assert_int_equal(st->failures, 2);
+    assert_int_equal(*st->totp->last_step, static_cast<std::uint64_t>((kNow + 240) / 30));
+    // Four minutes later that code is refused as used.
+    f.clock.set(kNow + 240);
+    r = f.verify(ahead);
+    assert_int_equal(r.verdict, Verdict::wrong_code);
+    assert_true(r.replayed);
+    assert_false(r.skew_seconds.has_value());
+
+    // A plain wrong code has no skew, and leaves the last one seen alone.
+    f.clock.set(kNow + 300);
+    const std::string right = f.totp_now();
+    r = f.verify(right == "000000" ? "000001" : "000000");
+    assert_int_equal(r.verdict, Verdict::wrong_code);
+    assert_false(r.skew_seconds.has_value());
+    assert_int_equal(f.store.load("alice")->last_skew->seconds, 240);
+    assert_int_equal(f.verify(right).verdict, Verdict::accepted);
+}
+
 } // namespace
 
 int main()
@@ -346,6 +388,7 @@ int main()
         cmocka_unit_test(decoy_kdf_hides_who_has_codes),
         cmocka_unit_test(unenrolled_accounts_are_counted_like_enrolled_ones),
         cmocka_unit_test(unenrolled_accounts_cost_the_same_kdf_work),
+        cmocka_unit_test(clock_skew_is_reported_never_accepted),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
