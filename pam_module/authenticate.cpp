@@ -6,6 +6,7 @@
 #include "conversation.hpp"
 #include "errors.hpp"
 #include "forward_pass.hpp"
+#include "login_policy.hpp"
 #include "messages.hpp"
 #include "pam_logger.hpp"
 #include "state_store.hpp"
@@ -42,6 +43,7 @@ struct Attempt {
     bool is_account; // the user database knows fields.user
     Conversation conversation;
     SystemClock clock;
+    LoginFacts facts; // for the exemption rules (common/login_policy.hpp)
 
     // Logs "OUTCOME user=... method=METHOD" and the fields `add` appends.
     template <typename Add>
@@ -235,22 +237,56 @@ int guarded(Attempt& a, Step&& step)
     }
 }
 
+// A configured group that exempts nobody: a typo or a directory that does
+// not answer. Logged at every login, since the admin must hear of it.
+void log_group_problem(Attempt& a, const GroupProblem& p)
+{
+    const bool failed = p.group.lookup == Group::Lookup::failed;
+    LogLine line("note");
+    line.add("user", a.fields.user)
+        .add("reason", failed ? "group_lookup_failed" : "unknown_group")
+        .add("key", p.key)
+        .add("group", p.group.name);
+    if (failed)
+        line.detail(std::strerror(p.group.error));
+    a.logger.log(LogLevel::warning, line);
+}
+
 int run(Attempt& a)
 {
     std::unique_ptr<StateStore> store;
     std::optional<UserState> state;
-    // Read before prompting: nullok must not prompt, forward_pass needs the
-    // code shapes, and a state we cannot read is not worth a typed code.
+    LoginDecision decision;
+    // The exemptions first, without the store; then the state, read before
+    // prompting: nullok must not prompt, forward_pass needs the code
+    // shapes, and a state we cannot read is not worth a typed code.
     if (const int rc = guarded(a,
                                [&] {
-                                   store = open_state_store(a.config);
-                                   state = store->load(a.fields.user);
+                                   decision = decide_login(a.config, a.facts, [&]() -> const std::optional<UserState>& {
+                                       store = open_state_store(a.config);
+                                       state = store->load(a.fields.user);
+                                       return state;
+                                   });
                                    return PAM_SUCCESS;
                                });
         rc != PAM_SUCCESS)
         return rc;
+    for (const GroupProblem& p : decision.problems)
+        log_group_problem(a, p);
+    if (is_exempt(decision.rule)) {
+        a.decision(LogLevel::info, "exempt", {}, [&](LogLine& line) {
+            line.add("reason", to_string(decision.rule));
+            if (decision.rule == LoginRule::exempt_group)
+                line.add("group", decision.matched);
+            else if (decision.rule == LoginRule::exempt_network)
+                line.add("network", decision.matched);
+        });
+        return PAM_SUCCESS;
+    }
+    if (!store) // every rule after the exemptions reads the state
+        return fail(a.pamh, PAM_SERVICE_ERR);
 
-    if (!(state && state->enrolled()) && a.config.nullok) {
+    if (decision.rule == LoginRule::not_enrolled && !decision.asks) {
         a.decision(LogLevel::info, "ignored", {},
                    [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });
         return PAM_IGNORE;
@@ -347,7 +383,8 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
         LoginFields{name, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST), item_string(pamh, PAM_TTY)},
         account.lookup == Account::Lookup::found,
         Conversation(pamh, (flags & PAM_SILENT) != 0),
-        SystemClock{}};
+        SystemClock{},
+        gather_login_facts(config, account, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST))};
     logger.log(LogLevel::debug,
                LogLine("settings")
                    .add("state_dir", config.state_dir)
