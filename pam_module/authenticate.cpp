@@ -283,8 +283,12 @@ int run(Attempt& a)
         });
         return PAM_SUCCESS;
     }
-    if (!store) // every rule after the exemptions reads the state
+    // (A login decided by the remembered-device rule is reported here,
+    // once that rule exists: LoginRule::remembered_device.)
+    if (!store) { // every rule after the exemptions reads the state
+        a.decision(LogLevel::error, "error", "state_not_read");
         return fail(a.pamh, PAM_SERVICE_ERR);
+    }
 
     if (decision.rule == LoginRule::not_enrolled && !decision.asks) {
         a.decision(LogLevel::info, "ignored", {},
