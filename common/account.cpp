@@ -26,10 +26,10 @@ Account look_up(Get get)
             continue;
         }
         if (found != nullptr && found->pw_name != nullptr)
-            return Account{Account::Lookup::found, found->pw_name, found->pw_uid, 0};
+            return Account{Account::Lookup::found, found->pw_name, found->pw_uid, found->pw_gid, 0};
         if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
-            return Account{Account::Lookup::not_found, {}, 0, 0};
-        return Account{Account::Lookup::failed, {}, 0, rc};
+            return Account{Account::Lookup::not_found, {}, 0, 0, 0};
+        return Account{Account::Lookup::failed, {}, 0, 0, rc};
     }
 }
 

@@ -17,6 +17,7 @@ struct Account {
     Lookup lookup = Lookup::not_found;
     std::string name; // the account's own name (pw_name), when found
     uid_t uid = 0;    // its user id (pw_uid), when found
+    gid_t gid = 0;    // its primary group (pw_gid), when found
     int error = 0;    // the lookup's error, when failed
 };
 

@@ -96,6 +96,48 @@ Choice parse_choice(const Setting& s, const char* first, Choice first_choice, co
     fail(s, std::string("expected ") + first + " or " + second + ", got '" + v + "'");
 }
 
+std::string_view trim(std::string_view s);
+
+// "a, b, c": the items, trimmed; an empty value is the empty list (a module
+// argument "exempt_groups=" clears what the file set). An empty item is an
+// error, since "a,,b" or a trailing comma is usually a typo.
+std::vector<std::string> parse_list(const Setting& s)
+{
+    const std::string& v = require_value(s);
+    std::vector<std::string> items;
+    if (trim(v).empty())
+        return items;
+    if (v.size() > kMaxStringValue)
+        fail(s, "value too long");
+    std::string_view rest(v);
+    for (;;) {
+        const auto comma = rest.find(',');
+        const std::string_view item = trim(rest.substr(0, comma));
+        if (item.empty())
+            fail(s, "empty item in the list '" + v + "'");
+        for (unsigned char c : item)
+            if (c < 0x20 || c == 0x7f)
+                fail(s, "control characters are not allowed");
+        items.emplace_back(item);
+        if (comma == std::string_view::npos)
+            return items;
+        rest = rest.substr(comma + 1);
+    }
+}
+
+std::vector<IpNetwork> parse_networks(const Setting& s)
+{
+    std::vector<IpNetwork> networks;
+    for (const std::string& item : parse_list(s)) {
+        std::string error;
+        const std::optional<IpNetwork> network = parse_ip_network(item, error);
+        if (!network)
+            fail(s, error);
+        networks.push_back(*network);
+    }
+    return networks;
+}
+
 struct Key {
     const char* name;
     void (*set)(Config&, const Setting&);
@@ -168,6 +210,9 @@ constexpr Key kKeys[] = {
     {"allow_user_status", [](Config& c, const Setting& s) { c.allow_user_status = parse_bool(s); }},
     {"allow_user_new_codes", [](Config& c, const Setting& s) { c.allow_user_new_codes = parse_bool(s); }},
     {"allow_user_enroll", [](Config& c, const Setting& s) { c.allow_user_enroll = parse_bool(s); }},
+    {"exempt_groups", [](Config& c, const Setting& s) { c.exempt_groups = parse_list(s); }},
+    {"require_groups", [](Config& c, const Setting& s) { c.require_groups = parse_list(s); }},
+    {"exempt_networks", [](Config& c, const Setting& s) { c.exempt_networks = parse_networks(s); }},
 };
 
 std::string_view trim(std::string_view s)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "crypto.hpp"
+#include "ip_network.hpp"
 #include "totp.hpp"
 
 #include <optional>
@@ -54,6 +55,13 @@ struct Config {
     bool allow_user_status = true;
     bool allow_user_new_codes = true;
     bool allow_user_enroll = true;
+
+    // Logins that are not asked for a code (docs/exemptions.md): members of
+    // exempt_groups; with require_groups, everyone outside those groups;
+    // a numeric PAM_RHOST inside exempt_networks. Empty: no exemption.
+    std::vector<std::string> exempt_groups;
+    std::vector<std::string> require_groups;
+    std::vector<IpNetwork> exempt_networks;
 };
 
 // One setting from somewhere: "key=value" or a bare "key" (a boolean set to yes).

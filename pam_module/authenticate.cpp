@@ -8,6 +8,7 @@
 #include "errors.hpp"
 #include "fallback_store.hpp"
 #include "forward_pass.hpp"
+#include "login_policy.hpp"
 #include "messages.hpp"
 #include "pam_logger.hpp"
 #include "state_store.hpp"
@@ -43,6 +44,7 @@ struct Attempt {
     bool is_account; // the user database knows fields.user
     Conversation conversation;
     SystemClock clock;
+    LoginFacts facts;         // for the exemption rules (common/login_policy.hpp)
     bool local_store = false; // pg_unavailable = local, and no database server answered
 
     // Logs "OUTCOME user=... method=METHOD" and the fields `add` appends.
@@ -270,21 +272,59 @@ void note_local_store(Attempt& a, const std::string& database_error)
                      .detail(database_error));
 }
 
+// A configured group that exempts nobody: a typo or a directory that does
+// not answer. Logged at every login, since the admin must hear of it.
+void log_group_problem(Attempt& a, const GroupProblem& p)
+{
+    const bool failed = p.group.lookup == Group::Lookup::failed;
+    LogLine line("note");
+    line.add("user", a.fields.user)
+        .add("reason", failed ? "group_lookup_failed" : "unknown_group")
+        .add("key", p.key)
+        .add("group", p.group.name);
+    if (failed)
+        line.detail(std::strerror(p.group.error));
+    a.logger.log(LogLevel::warning, line);
+}
+
 int run(Attempt& a)
 {
     std::unique_ptr<StateStore> store;
     std::optional<UserState> state;
-    // Read before prompting: nullok must not prompt, forward_pass needs the
-    // code shapes, and a state we cannot read is not worth a typed code.
-    if (const int rc = guarded(a,
-                               [&] {
-                                   store = open_login_store(a.config,
-                                                            [&](const std::string& why) { note_local_store(a, why); });
-                                   state = store->load(a.fields.user);
-                                   return PAM_SUCCESS;
-                               });
+    LoginDecision decision;
+    // The exemptions first, without the store; then the state, read before
+    // prompting: nullok must not prompt, forward_pass needs the code
+    // shapes, and a state we cannot read is not worth a typed code.
+    if (const int rc
+        = guarded(a,
+                  [&] {
+                      decision = decide_login(a.config, a.facts, [&]() -> const std::optional<UserState>& {
+                          store = open_login_store(a.config, [&](const std::string& why) { note_local_store(a, why); });
+                          state = store->load(a.fields.user);
+                          return state;
+                      });
+                      return PAM_SUCCESS;
+                  });
         rc != PAM_SUCCESS)
         return rc;
+    for (const GroupProblem& p : decision.problems)
+        log_group_problem(a, p);
+    if (is_exempt(decision.rule)) {
+        a.decision(LogLevel::info, "exempt", {}, [&](LogLine& line) {
+            line.add("reason", to_string(decision.rule));
+            if (decision.rule == LoginRule::exempt_group)
+                line.add("group", decision.matched);
+            else if (decision.rule == LoginRule::exempt_network)
+                line.add("network", decision.matched);
+        });
+        return PAM_SUCCESS;
+    }
+    // (A login decided by the remembered-device rule is reported here,
+    // once that rule exists: LoginRule::remembered_device.)
+    if (!store) { // every rule after the exemptions reads the state
+        a.decision(LogLevel::error, "error", "state_not_read");
+        return fail(a.pamh, PAM_SERVICE_ERR);
+    }
 
     if (a.local_store && !(state && state->enrolled())) {
         // Only the accounts an admin enrolled in local_state_dir log in
@@ -292,7 +332,7 @@ int run(Attempt& a)
         a.decision(LogLevel::notice, "denied", "not_in_local_store");
         return fail(a.pamh, PAM_AUTHINFO_UNAVAIL);
     }
-    if (!(state && state->enrolled()) && a.config.nullok) {
+    if (decision.rule == LoginRule::not_enrolled && !decision.asks) {
         a.decision(LogLevel::info, "ignored", {},
                    [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });
         return PAM_IGNORE;
@@ -389,7 +429,8 @@ int authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv)
         LoginFields{name, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST), item_string(pamh, PAM_TTY)},
         account.lookup == Account::Lookup::found,
         Conversation(pamh, (flags & PAM_SILENT) != 0),
-        SystemClock{}};
+        SystemClock{},
+        gather_login_facts(config, account, item_string(pamh, PAM_SERVICE), item_string(pamh, PAM_RHOST))};
     logger.log(LogLevel::debug,
                LogLine("settings")
                    .add("state_dir", config.state_dir)

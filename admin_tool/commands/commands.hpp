@@ -13,6 +13,7 @@ std::unique_ptr<Command> make_list_command();
 std::unique_ptr<Command> make_revoke_command();
 std::unique_ptr<Command> make_unlock_command();
 std::unique_ptr<Command> make_verify_command();
+std::unique_ptr<Command> make_explain_command();
 std::unique_ptr<Command> make_db_init_command();
 std::unique_ptr<Command> make_db_migrate_command();
 std::unique_ptr<Command> make_migrate_command();

@@ -16,6 +16,7 @@ tag="tf-e2e-$$"
 service="sshd-$tag"
 user="tfe2e$$"
 user2="tfe2en$$"
+group="tfe2eg$$"
 password="Pw-$RANDOM-$RANDOM"
 work=$(mktemp -d "/tmp/$tag.XXXXXX")
 sshd_pid=""
@@ -26,22 +27,26 @@ cleanup() {
   rm -f "/etc/pam.d/$service"
   userdel -r "$user" 2>/dev/null
   userdel -r "$user2" 2>/dev/null
+  groupdel "$group" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 chmod 0755 "$work"
 mkdir -m 0700 "$work/state"
-cat > "$work/twofactor.conf" <<CONF
-state_dir = $work/state
-scrypt_log2_n = 10
-max_failures = 3
-lockout_seconds = 600
-CONF
+write_config() { # write_config [EXTRA LINE...]
+  {
+    printf '%s\n' "state_dir = $work/state" "scrypt_log2_n = 10" "max_failures = 3" "lockout_seconds = 600"
+    [ $# -eq 0 ] || printf '%s\n' "$@"
+  } > "$work/twofactor.conf"
+}
+write_config
 tf_admin() { "$admin" --config "$work/twofactor.conf" "$@"; }
 
 useradd -m -s /bin/sh "$user"
 useradd -m -s /bin/sh "$user2"
+groupadd "$group"
+usermod -a -G "$group" "$user"
 echo "$user:$password" | chpasswd
 echo "$user2:$password" | chpasswd
 
@@ -141,6 +146,29 @@ check "unenrolled, no nullok: denied" 1 "$(login "$user2" "$password" "123456")"
 write_stack "nullok"
 check "unenrolled, nullok: password alone" 0 "$(login "$user2" "$password")"
 check "enrolled, nullok: still asked" 0 "$(login "$user" "$password" "${codes[3]}")"
+
+# answer.exp exits 3 when asked more than it was given: "password only"
+# logins tell "let in without a code" (0) from "asked for one" (3).
+echo "# exemptions (sshd gives PAM_RHOST 127.0.0.1)"
+write_stack ""
+write_config "exempt_groups = $group"
+check "in an exempt group: password alone" 0 "$(login "$user" "$password")"
+check "not in it: asked for a code" 3 "$(login "$user2" "$password")"
+write_config "exempt_networks = 192.0.2.0/24, 127.0.0.0/8"
+check "from an exempt network: password alone, not enrolled" 0 "$(login "$user2" "$password")"
+check "from an exempt network: still needs the password" 1 "$(login "$user2" "wrong-$password")"
+write_config "exempt_networks = 10.0.0.0/8, ::1/128"
+check "from another network: asked for a code" 3 "$(login "$user2" "$password")"
+write_config "require_groups = $group"
+check "outside require_groups: password alone" 0 "$(login "$user2" "$password")"
+check "inside require_groups: asked for a code" 3 "$(login "$user" "$password")"
+check "inside require_groups: code accepted" 0 "$(login "$user" "$password" "${codes[6]}")"
+for bad in "exempt_networks = 127.0.0.1/8" "exempt_networks = localhost/32" "exempt_groups = $group,"; do
+  write_config "$bad"
+  check "bad value '$bad': right password and code refused" 1 "$(login "$user" "$password" "$(totp_now)")"
+done
+write_config
+tf_admin unlock "$user" >/dev/null 2>&1 || true
 
 echo "# forward_pass: one prompt carries password and code"
 write_stack "forward_pass" forward

@@ -250,6 +250,16 @@ check_contains "new-codes says the old set is gone" "previous backup codes no lo
 check "an old-set code is refused" 1 "$(admin_verify "${codes_a[1]}" "$user")"
 check "a new-set code verifies" 0 "$(admin_verify "${codes_b[0]}" "$user")"
 
+# The shipped stack clears the exemptions: a member of an exempt group is
+# still asked for a code (an exempt login checks none, and the change
+# would be refused).
+write_conf "exempt_groups = $(id -gn "$user")" "exempt_networks = 0.0.0.0/0, ::/0"
+next_code
+run_self "$password" "$CODE" -- new-codes
+check "new-codes, exempt user: still asked, and done" 0 "$RC"
+mapfile -t codes_b < <(printed_codes)
+write_conf
+
 run_self "$password" "${codes_b[1]}" -- new-codes
 check "new-codes, re-authenticated with a backup code" 0 "$RC"
 check_contains "the backup-code login message is shown" "Backup code accepted" "$work/out"
