@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# The PostgreSQL store under a fleet's load, directly and through PgBouncer
+# (transaction pooling, set up as docs/fleet.md recommends: a Unix socket in
+# a directory of PgBouncer's user, auth_type = trust there, the role's
+# settings instead of the startup options).
+#
+# 1. One login at a time, in one process (bench/pam_bench, no fail delay):
+#    a wrong TOTP code through the file store, the PostgreSQL server's
+#    socket and PgBouncer's, interleaved. The cost of a login, against the
+#    file store's.
+# 2. bench/pg_load: N simulated hosts (processes, each with its own
+#    configuration and PAM service) logging in at once, wrong codes then
+#    right ones, directly and through PgBouncer: logins per second, p50/p99,
+#    errors, double accepts, and the most server connections of the role
+#    seen (pg_stat_activity, polled every 50 ms).
+# A private PostgreSQL 15 server (tests/pg/pg_server.sh) and PgBouncer,
+# started and stopped here. Needs root.
+# Usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS_PER_HOST] [POOL]
+# Prints Markdown; scripts/bench puts it into bench/RESULTS.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:?usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS] [POOL]}" && pwd)
+HOSTS=${2:-32}
+LOGINS=${3:-100}
+POOL=${4:-8}
+SINGLE=${PG_LOAD_SINGLE:-300}
+MODULE=$build/pam_module/pam_twofactor.so
+ADMIN_BIN=$build/admin_tool/twofactor-admin
+LOAD=$build/bench/pg_load
+HARNESS=$build/bench/pam_bench
+MAKE_USERS=$build/bench/make_users
+PRELOAD=$(pkg-config --variable=libdir pam 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/libpam_wrapper.so
+PRELOAD=$PRELOAD:$build/bench/libbench_preload.so
+PGBOUNCER=${PGBOUNCER:-/usr/sbin/pgbouncer}
+for f in "$MODULE" "$ADMIN_BIN" "$LOAD" "$HARNESS" "$MAKE_USERS" "$PGBOUNCER"; do
+    [ -x "$f" ] || [ -f "$f" ] || { echo "missing $f" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "needs root (runs a private PostgreSQL server)" >&2; exit 1; }
+
+# shellcheck source=../tests/pg/pg_server.sh
+. "$here/../tests/pg/pg_server.sh"
+W=$(mktemp -d /tmp/twofactor-pg-load.XXXXXX)
+PGB=$W/pgbouncer
+poller=""
+cleanup() {
+    [ -n "$poller" ] && kill "$poller" 2>/dev/null
+    [ -f "$PGB/pgbouncer.pid" ] && kill "$(cat "$PGB/pgbouncer.pid")" 2>/dev/null
+    pg_server_cleanup
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+pg_server_init "$W"
+pg_server_start
+pg_server_watchdog $$ "$W"
+pg_database tf_load "$W/pg.password"
+pg_psql postgres -c "ALTER SYSTEM SET max_connections = 200" >/dev/null
+pg_server_stop
+pg_server_start
+
+# PgBouncer, as in tests/pg/test_pgbouncer.sh.
+install -d -o postgres -g postgres -m 0700 "$PGB"
+cat >"$PGB/pgbouncer.ini" <<INI
+[databases]
+tf_load = host=$PG_SOCKET port=$PG_PORT dbname=tf_load
+
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $PGB
+unix_socket_mode = 0700
+auth_type = trust
+auth_file = $PGB/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = 1000
+ignore_startup_parameters = options
+server_login_retry = 1
+query_wait_timeout = 5
+idle_transaction_timeout = 5
+client_idle_timeout = 60
+logfile = $PGB/pgbouncer.log
+pidfile = $PGB/pgbouncer.pid
+INI
+printf '"tf_load" "%s"\n' "$(cat "$W/pg.password")" >"$PGB/userlist.txt"
+chown postgres:postgres "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
+chmod 0600 "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
+runuser -u postgres -- "$PGBOUNCER" -d -q "$PGB/pgbouncer.ini" </dev/null >/dev/null 2>&1
+for _ in $(seq 100); do [ -S "$PGB/.s.PGSQL.6432" ] && break; sleep 0.05; done
+pg_psql postgres \
+    -c "ALTER ROLE tf_load IN DATABASE tf_load SET statement_timeout = '5s'" \
+    -c "ALTER ROLE tf_load IN DATABASE tf_load SET lock_timeout = '5s'" \
+    -c "ALTER ROLE tf_load IN DATABASE tf_load SET idle_in_transaction_session_timeout = '5s'" \
+    -c "ALTER ROLE tf_load IN DATABASE tf_load SET search_path = pg_catalog" \
+    -c "ALTER ROLE tf_load IN DATABASE tf_load SET jit = off" \
+    -c "ALTER ROLE tf_load IN DATABASE tf_load SET synchronous_commit = on" >/dev/null
+
+# Configurations: the file store, the server directly, PgBouncer; one per
+# simulated host (host00 ... through whichever the run uses).
+mkdir -m 0700 "$W/state" "$W/services"
+echo "auth required pam_deny.so" >"$W/services/other"
+conf() { # conf FILE STORE CONNINFO [PASSWORD_FILE]
+    cat >"$1" <<CONF
+store = $2
+pg_conninfo = $3
+${4:+pg_password_file = $4}
+state_dir = $W/state
+max_failures = 100
+CONF
+    chmod 0600 "$1"
+}
+direct="host=$PG_SOCKET port=$PG_PORT requirepeer=postgres dbname=tf_load user=tf_load"
+pooled="host=$PGB port=6432 requirepeer=postgres dbname=tf_load user=tf_load"
+conf "$W/file.conf" file "$direct"
+conf "$W/direct.conf" postgresql "$direct" "$W/pg.password"
+conf "$W/pooled.conf" postgresql "$pooled"
+for name in file direct pooled; do echo "auth required $MODULE config=$W/$name.conf" >"$W/services/$name"; done
+host_services() { # host_services direct|pooled: host00.. get their own copy of that configuration
+    local h
+    for ((h = 0; h < HOSTS; h++)); do
+        cp "$W/$1.conf" "$W/host$h.conf"
+        printf 'auth required %s config=%s/host%s.conf\n' "$MODULE" "$W" "$h" >"$W/services/$(printf 'host%02d' "$h")"
+    done
+}
+"$ADMIN_BIN" --config "$W/direct.conf" db-init 2>/dev/null
+
+# Users l000000 ... (bench_preload answers for them as for a local
+# account): TOTP, one secret, in both stores.
+HEX=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+B32=$(python3 -c "import base64,sys; print(base64.b32encode(bytes.fromhex(sys.argv[1])).decode())" "$HEX")
+USERS=$((4 * HOSTS * LOGINS / 2 + 1000))
+"$MAKE_USERS" --dir "$W/state" --prefix l --count 1000 --totp-hex "$HEX" >/dev/null
+pg_psql tf_load \
+    -c "INSERT INTO twofactor.users (name) SELECT 'l' || lpad(g::text, 6, '0') FROM generate_series(0, $USERS - 1) g" \
+    -c "INSERT INTO twofactor.totp_secrets (user_id, algorithm, digits, period, secret_base32, enrolled_at)
+        SELECT user_id, 'sha1', 6, 30, '$B32', 1700000000 FROM twofactor.users" \
+    -c "VACUUM ANALYZE" >/dev/null
+
+run() { LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" "$@"; }
+
+echo "# twofactor fleet load: $(nproc) CPUs, $(uname -r), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')," \
+    "$("$PGBOUNCER" --version | head -1), $(date -u +%Y-%m-%dT%H:%MZ), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "## One login at a time, wrong TOTP code ($SINGLE logins per row, interleaved)"
+echo
+run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file \
+    --case "name=file service=file users=l:1000 wrong=$HEX expect=auth_err reset=$W/state:50" \
+    --case "name=postgresql-socket service=direct users=l:1000 wrong=$HEX expect=auth_err" \
+    --case "name=pgbouncer-socket service=pooled users=l:1000 wrong=$HEX expect=auth_err"
+echo
+
+# poll_start / poll_stop: the most server sessions of the role meanwhile.
+poll_start() {
+    pg_psql postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'tf_load'" -c '\watch 0.05' \
+        >"$W/poll" 2>/dev/null &
+    poller=$!
+}
+poll_stop() {
+    kill "$poller" 2>/dev/null
+    wait "$poller" 2>/dev/null || true
+    poller=""
+    sort -n "$W/poll" | tail -1
+}
+
+echo "## $HOSTS simulated hosts at once, $LOGINS logins each (PgBouncer pool: $POOL server connections)"
+echo
+echo "| run                          | hosts | logins |      s | logins/s | p50 ms | p99 ms | accepted | errors | double accepts | max server connections |"
+echo "| ---------------------------- | ----: | -----: | -----: | -------: | -----: | -----: | -------: | ------ | -------------: | ---------------------: |"
+first=0
+for target in direct pooled; do
+    host_services "$target"
+    for kind in wrong right; do
+        mkdir -p "$W/out-$target-$kind"
+        poll_start
+        rc=0
+        row=$(run "$LOAD" --hosts "$HOSTS" --logins "$LOGINS" --kind "$kind" --secret "$HEX" --users "l:$first" \
+            --out "$W/out-$target-$kind" --label "$target, $kind code" 2>"$W/load.err") || rc=$?
+        echo "${row% |} | $(poll_stop) |"
+        [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
+        first=$((first + HOSTS * LOGINS / 2))
+    done
+done
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
