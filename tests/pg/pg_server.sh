@@ -73,16 +73,22 @@ pg_make_cert() {
     rm -f "$1.csr"
 }
 
-# The server must not inherit the caller's descriptors beyond 0-2 (a FIFO
-# the caller writes to would then never see its end of file).
-pg_server_start() {
+# pg_detached CMD...: starts a daemon (the server, PgBouncer) without the
+# caller's descriptors beyond 0-2: a FIFO the caller writes to would never
+# see its end of file, and the lock a caller holds (flock) would be held for
+# as long as the daemon runs.
+pg_detached() {
     (
         for fd in /proc/self/fd/*; do
             fd=${fd##*/}
             [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
         done
-        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
+        "$@"
     )
+}
+
+pg_server_start() {
+    pg_detached runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
 }
 
 # pg_server_stop [fast|immediate|smart]
@@ -130,6 +136,17 @@ pg_server_watchdog() {
             runuser -u postgres -- "$2/pg_ctl" -D "$3" -m immediate -w stop
         fi
         rm -rf "$4"' watchdog "$1" "$PG_BIN" "$PG_DATA" "$2" </dev/null >/dev/null 2>&1 &
+}
+
+# pg_pid_watchdog PID DAEMON_PID: once process PID is gone, ends DAEMON_PID
+# (PgBouncer) if it still runs the same program, for a caller killed
+# without running its traps.
+pg_pid_watchdog() {
+    setsid bash -c '
+        comm=$(cat "/proc/$2/comm")
+        while kill -0 "$1" 2>/dev/null; do sleep 1; done
+        [ "$(cat "/proc/$2/comm" 2>/dev/null)" = "$comm" ] && kill "$2"' watchdog "$1" "$2" \
+        </dev/null >/dev/null 2>&1 &
 }
 
 # pg_server_cleanup: stops the server if it runs (thawing it first).

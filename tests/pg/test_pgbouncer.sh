@@ -64,12 +64,13 @@ INI
     chmod 0600 "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
 }
 pgbouncer_start() {
-    runuser -u postgres -- "$PGBOUNCER" -d -q "$PGB/pgbouncer.ini" </dev/null >/dev/null 2>&1
+    pg_detached runuser -u postgres -- "$PGBOUNCER" -d -q "$PGB/pgbouncer.ini" </dev/null >/dev/null 2>&1
     local deadline=$(($(now_ms) + 10000))
     until [ -S "$PGB/.s.PGSQL.6432" ]; do
         [ "$(now_ms)" -lt "$deadline" ] || { echo "PgBouncer did not start"; cat "$PGB/pgbouncer.log"; return 1; }
         sleep 0.05
     done
+    pg_pid_watchdog $$ "$(cat "$PGB/pgbouncer.pid")"
 }
 pgbouncer_stop() {
     [ -f "$PGB/pgbouncer.pid" ] || return 0
