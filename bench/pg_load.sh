@@ -16,6 +16,8 @@
 # A private PostgreSQL 15 server (tests/pg/pg_server.sh) and PgBouncer,
 # started and stopped here. Needs root.
 # Usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS_PER_HOST] [POOL]
+# (PG_LOAD_SINGLE: logins per row of part 1, default 300;
+# PG_LOAD_DIRECT_LOGINS: logins per host directly, default a quarter.)
 # Prints Markdown; scripts/bench puts it into bench/RESULTS.md.
 set -euo pipefail
 
@@ -24,6 +26,8 @@ build=$(cd "${1:?usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS] [POOL]}" && 
 HOSTS=${2:-32}
 LOGINS=${3:-100}
 POOL=${4:-8}
+# Direct connections cost far more: fewer logins per host there.
+DIRECT_LOGINS=${PG_LOAD_DIRECT_LOGINS:-$((LOGINS / 4))}
 SINGLE=${PG_LOAD_SINGLE:-300}
 MODULE=$build/pam_module/pam_twofactor.so
 ADMIN_BIN=$build/admin_tool/twofactor-admin
@@ -43,9 +47,11 @@ done
 W=$(mktemp -d /tmp/twofactor-pg-load.XXXXXX)
 PGB=$W/pgbouncer
 poller=""
+pgbouncer_pid=""
 cleanup() {
+    set +e
     [ -n "$poller" ] && kill "$poller" 2>/dev/null
-    [ -f "$PGB/pgbouncer.pid" ] && kill "$(cat "$PGB/pgbouncer.pid")" 2>/dev/null
+    [ -n "$pgbouncer_pid" ] && kill "$pgbouncer_pid" 2>/dev/null
     pg_server_cleanup
     rm -rf "$W"
 }
@@ -86,8 +92,10 @@ INI
 printf '"tf_load" "%s"\n' "$(cat "$W/pg.password")" >"$PGB/userlist.txt"
 chown postgres:postgres "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
 chmod 0600 "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
-runuser -u postgres -- "$PGBOUNCER" -d -q "$PGB/pgbouncer.ini" </dev/null >/dev/null 2>&1
+pg_detached runuser -u postgres -- "$PGBOUNCER" -d -q "$PGB/pgbouncer.ini" </dev/null >/dev/null 2>&1
 for _ in $(seq 100); do [ -S "$PGB/.s.PGSQL.6432" ] && break; sleep 0.05; done
+pgbouncer_pid=$(cat "$PGB/pgbouncer.pid")
+pg_pid_watchdog $$ "$pgbouncer_pid"
 pg_psql postgres \
     -c "ALTER ROLE tf_load IN DATABASE tf_load SET statement_timeout = '5s'" \
     -c "ALTER ROLE tf_load IN DATABASE tf_load SET lock_timeout = '5s'" \
@@ -144,26 +152,35 @@ echo "# twofactor fleet load: $(nproc) CPUs, $(uname -r), PostgreSQL $("$PG_BIN/
 echo
 echo "## One login at a time, wrong TOTP code ($SINGLE logins per row, interleaved)"
 echo
-run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file \
+run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file >"$W/single.md" \
     --case "name=file service=file users=l:1000 wrong=$HEX expect=auth_err reset=$W/state:50" \
     --case "name=postgresql-socket service=direct users=l:1000 wrong=$HEX expect=auth_err" \
     --case "name=pgbouncer-socket service=pooled users=l:1000 wrong=$HEX expect=auth_err"
+cat "$W/single.md"
 echo
 
-# poll_start / poll_stop: the most server sessions of the role meanwhile.
+# poll_start / poll_stop: the most server sessions of the role meanwhile
+# (in $W/max).
 poll_start() {
-    pg_psql postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'tf_load'" -c '\watch 0.05' \
-        >"$W/poll" 2>/dev/null &
+    rm -f "$W/poll.stop"
+    (
+        max=0
+        while [ ! -e "$W/poll.stop" ]; do
+            n=$(pg_psql postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'tf_load'" || echo 0)
+            [ "$n" -gt "$max" ] && max=$n
+            sleep 0.05
+        done
+        echo "$max" >"$W/max"
+    ) &
     poller=$!
 }
 poll_stop() {
-    kill "$poller" 2>/dev/null
-    wait "$poller" 2>/dev/null || true
+    touch "$W/poll.stop"
+    wait "$poller" || true
     poller=""
-    sort -n "$W/poll" | tail -1
 }
 
-echo "## $HOSTS simulated hosts at once, $LOGINS logins each (PgBouncer pool: $POOL server connections)"
+echo "## $HOSTS simulated hosts at once, $LOGINS logins each through PgBouncer (pool: $POOL server connections), $DIRECT_LOGINS each directly"
 echo
 echo "| run                          | hosts | logins |      s | logins/s | p50 ms | p99 ms | accepted | errors | double accepts | max server connections |"
 echo "| ---------------------------- | ----: | -----: | -----: | -------: | -----: | -----: | -------: | ------ | -------------: | ---------------------: |"
@@ -174,12 +191,31 @@ for target in direct pooled; do
         mkdir -p "$W/out-$target-$kind"
         poll_start
         rc=0
-        row=$(run "$LOAD" --hosts "$HOSTS" --logins "$LOGINS" --kind "$kind" --secret "$HEX" --users "l:$first" \
+        logins=$LOGINS
+        [ "$target" = direct ] && logins=$DIRECT_LOGINS
+        row=$(run "$LOAD" --hosts "$HOSTS" --logins "$logins" --kind "$kind" --secret "$HEX" --users "l:$first" \
             --out "$W/out-$target-$kind" --label "$target, $kind code" 2>"$W/load.err") || rc=$?
-        echo "${row% |} | $(poll_stop) |"
+        poll_stop
+        echo "${row% |} | $(cat "$W/max") |" | tee "$W/row-$target-$kind"
         [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
-        first=$((first + HOSTS * LOGINS / 2))
+        first=$((first + HOSTS * logins / 2))
     done
 done
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# The targets, from the tables above.
+median_of() { awk -F'|' -v n="$1" '{ gsub(/ /, "", $2) } $2 == n { gsub(/ /, "", $4); print $4 }' "$W/single.md"; }
+field() { awk -F'|' -v i="$2" '{ gsub(/ /, "", $i); print $i }' "$W/row-$1"; }
+yes_no() { if awk "BEGIN { exit !($1) }"; then echo yes; else echo "**no**"; fi; }
+ratio=$(awk -v a="$(median_of pgbouncer-socket)" -v b="$(median_of file)" 'BEGIN { printf "%.2f", a / b }')
+rate=$(field pooled-right 6) p99=$(field pooled-right 8) errors=$(field pooled-right 10) doubles=$(field pooled-right 11)
+conns=$(for k in wrong right; do field "pooled-$k" 12; done | sort -n | tail -1)
+echo "| target | measured | met |"
+echo "|---|---|---|"
+echo "| a login through PgBouncer ≤ 2× a file-store login (median, wrong code, one process) | $(median_of pgbouncer-socket) ms against $(median_of file) ms: **${ratio}×** | $(yes_no "$ratio <= 2") |"
+echo "| ≥ 300 right-code logins/s with $HOSTS hosts through PgBouncer | **$rate**/s | $(yes_no "$rate >= 300") |"
+echo "| p99 < 100 ms | **$p99 ms** | $(yes_no "$p99 < 100") |"
+echo "| no error, no double accept (every run) | $(cat "$W"/row-* | awk -F'|' '{ gsub(/ /, "", $10); gsub(/ /, "", $11); e += $10 + 0; d += $11 } END { print e " errors, " d " double accepts" }') | $(yes_no "$(cat "$W"/row-* | awk -F'|' '{ e += $10 + 0; d += $11 } END { print e + d }') == 0") |"
+echo "| server connections ≤ PgBouncer's pool ($POOL) | at most **$conns** seen through PgBouncer | $(yes_no "$conns <= $POOL") |"
