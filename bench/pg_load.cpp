@@ -11,10 +11,12 @@
 // accepted twice. With wrong codes every login must be refused. Each host
 // writes one line per login to DIR/hostHH.tsv; then one markdown row:
 // logins, seconds, logins per second, p50/p99 latency (pam_start to pam_end),
-// accepted, errors (any other result), double accepts.
+// accepted, errors (any other result), double accepts, CPU time of the
+// hosts' processes per login.
 #include "bench_case.hpp"
 
 #include <security/pam_appl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -254,8 +256,14 @@ int main(int argc, char** argv)
     std::string error_text = std::to_string(errors);
     for (const auto& [rc, n] : other)
         error_text += " (rc " + std::to_string(rc) + " ×" + std::to_string(n) + ")";
-    std::printf("| %-28s | %5u | %6zu | %6.2f | %7.0f | %6.2f | %6.2f | %6u | %s | %u |\n", o.label.c_str(), o.hosts,
-                latencies.size(), seconds, static_cast<double>(latencies.size()) / seconds, pct(0.5), pct(0.99),
-                accepted, error_text.c_str(), doubles);
+    // CPU time of the hosts (every login's process), per login.
+    rusage usage{};
+    ::getrusage(RUSAGE_CHILDREN, &usage);
+    const double cpu_ms = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3
+        + static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+    std::printf("| %-28s | %5u | %6zu | %6.2f | %7.0f | %6.2f | %6.2f | %6u | %s | %u | %5.2f |\n", o.label.c_str(),
+                o.hosts, latencies.size(), seconds, static_cast<double>(latencies.size()) / seconds, pct(0.5),
+                pct(0.99), accepted, error_text.c_str(), doubles,
+                cpu_ms / static_cast<double>(std::max<std::size_t>(1, latencies.size())));
     return errors == 0 && doubles == 0 ? 0 : 3;
 }

@@ -12,7 +12,7 @@
 #    configuration and PAM service) logging in at once, wrong codes then
 #    right ones, directly and through PgBouncer: logins per second, p50/p99,
 #    errors, double accepts, and the most server connections of the role
-#    seen (pg_stat_activity, polled every 50 ms).
+#    seen (pg_stat_activity, polled every 200 ms).
 # A private PostgreSQL 15 server (tests/pg/pg_server.sh) and PgBouncer,
 # started and stopped here. Needs root.
 # Usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS_PER_HOST] [POOL]
@@ -45,13 +45,12 @@ done
 # shellcheck source=../tests/pg/pg_server.sh
 . "$here/../tests/pg/pg_server.sh"
 W=$(mktemp -d /tmp/twofactor-pg-load.XXXXXX)
-PGB=$W/pgbouncer
 poller=""
-pgbouncer_pid=""
+pgbouncer_pid=0
 cleanup() {
     set +e
     [ -n "$poller" ] && kill "$poller" 2>/dev/null
-    [ -n "$pgbouncer_pid" ] && kill "$pgbouncer_pid" 2>/dev/null
+    pg_bouncer_stop
     pg_server_cleanup
     rm -rf "$W"
 }
@@ -65,44 +64,11 @@ pg_psql postgres -c "ALTER SYSTEM SET max_connections = 200" >/dev/null
 pg_server_stop
 pg_server_start
 
-# PgBouncer, as in tests/pg/test_pgbouncer.sh.
-install -d -o postgres -g postgres -m 0700 "$PGB"
-cat >"$PGB/pgbouncer.ini" <<INI
-[databases]
-tf_load = host=$PG_SOCKET port=$PG_PORT dbname=tf_load
-
-[pgbouncer]
-listen_addr =
-listen_port = 6432
-unix_socket_dir = $PGB
-unix_socket_mode = 0700
-auth_type = trust
-auth_file = $PGB/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL
-max_client_conn = 1000
-ignore_startup_parameters = options
-server_login_retry = 1
-query_wait_timeout = 5
-idle_transaction_timeout = 5
-client_idle_timeout = 60
-logfile = $PGB/pgbouncer.log
-pidfile = $PGB/pgbouncer.pid
-INI
-printf '"tf_load" "%s"\n' "$(cat "$W/pg.password")" >"$PGB/userlist.txt"
-chown postgres:postgres "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
-chmod 0600 "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
-pg_detached runuser -u postgres -- "$PGBOUNCER" -d -q "$PGB/pgbouncer.ini" </dev/null >/dev/null 2>&1
-for _ in $(seq 100); do [ -S "$PGB/.s.PGSQL.6432" ] && break; sleep 0.05; done
-pgbouncer_pid=$(cat "$PGB/pgbouncer.pid")
-pg_pid_watchdog $$ "$pgbouncer_pid"
-pg_psql postgres \
-    -c "ALTER ROLE tf_load IN DATABASE tf_load SET statement_timeout = '5s'" \
-    -c "ALTER ROLE tf_load IN DATABASE tf_load SET lock_timeout = '5s'" \
-    -c "ALTER ROLE tf_load IN DATABASE tf_load SET idle_in_transaction_session_timeout = '5s'" \
-    -c "ALTER ROLE tf_load IN DATABASE tf_load SET search_path = pg_catalog" \
-    -c "ALTER ROLE tf_load IN DATABASE tf_load SET jit = off" \
-    -c "ALTER ROLE tf_load IN DATABASE tf_load SET synchronous_commit = on" >/dev/null
+# PgBouncer, as in tests/pg/test_pgbouncer.sh, and the role's settings.
+pg_bouncer_init "$W/pgbouncer" tf_load "$W/pg.password" "$POOL" 5
+pg_bouncer_start >&2
+pgbouncer_pid=$(cat "$PG_BOUNCER/pgbouncer.pid")
+pg_role_settings tf_load 5
 
 # Configurations: the file store, the server directly, PgBouncer; one per
 # simulated host (host00 ... through whichever the run uses).
@@ -119,7 +85,7 @@ CONF
     chmod 0600 "$1"
 }
 direct="host=$PG_SOCKET port=$PG_PORT requirepeer=postgres dbname=tf_load user=tf_load"
-pooled="host=$PGB port=6432 requirepeer=postgres dbname=tf_load user=tf_load"
+pooled="host=$PG_BOUNCER port=6432 requirepeer=postgres dbname=tf_load user=tf_load"
 conf "$W/file.conf" file "$direct"
 conf "$W/direct.conf" postgresql "$direct" "$W/pg.password"
 conf "$W/pooled.conf" postgresql "$pooled"
@@ -147,10 +113,10 @@ pg_psql tf_load \
 
 run() { LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" "$@"; }
 
-echo "# twofactor fleet load: $(nproc) CPUs, $(uname -r), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')," \
+echo "Run: $(nproc) CPUs, $(uname -r), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')," \
     "$("$PGBOUNCER" --version | head -1), $(date -u +%Y-%m-%dT%H:%MZ), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "## One login at a time, wrong TOTP code ($SINGLE logins per row, interleaved)"
+echo "### One login at a time, wrong TOTP code ($SINGLE logins per row, interleaved)"
 echo
 run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file >"$W/single.md" \
     --case "name=file service=file users=l:1000 wrong=$HEX expect=auth_err reset=$W/state:50" \
@@ -161,6 +127,24 @@ echo
 
 # poll_start / poll_stop: the most server sessions of the role meanwhile
 # (in $W/max).
+# CPU clock ticks so far: the server (the postmaster, its reaped and its
+# live children), PgBouncer, and the whole machine (busy, total).
+ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_now() {
+    local main server pid
+    main=$(head -n 1 "$PG_DATA/postmaster.pid")
+    server=$(ticks "$main")
+    for pid in $(pgrep -P "$main"); do server=$((server + $(ticks "$pid"))); done
+    echo "$server $(ticks "$pgbouncer_pid") $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)"
+}
+cpu_report() { # cpu_report BEFORE AFTER LOGINS: server and PgBouncer ms per login, machine busy %
+    local hz
+    hz=$(getconf CLK_TCK)
+    awk -v hz="$hz" -v n="$3" -v b="$1" -v a="$2" 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        printf "%.2f | %.2f | %.0f %%", (y[1] - x[1]) * 1000 / hz / n, (y[2] - x[2]) * 1000 / hz / n,
+            100 * (y[3] - x[3]) / (y[4] - x[4]) }'
+}
 poll_start() {
     rm -f "$W/poll.stop"
     (
@@ -168,7 +152,7 @@ poll_start() {
         while [ ! -e "$W/poll.stop" ]; do
             n=$(pg_psql postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'tf_load'" || echo 0)
             [ "$n" -gt "$max" ] && max=$n
-            sleep 0.05
+            sleep 0.2
         done
         echo "$max" >"$W/max"
     ) &
@@ -180,23 +164,25 @@ poll_stop() {
     poller=""
 }
 
-echo "## $HOSTS simulated hosts at once, $LOGINS logins each through PgBouncer (pool: $POOL server connections), $DIRECT_LOGINS each directly"
+echo "### $HOSTS simulated hosts at once, $LOGINS logins each through PgBouncer (pool: $POOL server connections), $DIRECT_LOGINS each directly"
 echo
-echo "| run                          | hosts | logins |      s | logins/s | p50 ms | p99 ms | accepted | errors | double accepts | max server connections |"
-echo "| ---------------------------- | ----: | -----: | -----: | -------: | -----: | -----: | -------: | ------ | -------------: | ---------------------: |"
+echo "| run | hosts | logins | s | logins/s | p50 ms | p99 ms | accepted | errors | double accepts | CPU ms/login: hosts | max server connections | CPU ms/login: server | CPU ms/login: PgBouncer | machine busy |"
+echo "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|"
 first=0
 for target in direct pooled; do
     host_services "$target"
     for kind in wrong right; do
         mkdir -p "$W/out-$target-$kind"
         poll_start
+        cpu_before=$(cpu_now)
         rc=0
         logins=$LOGINS
         [ "$target" = direct ] && logins=$DIRECT_LOGINS
         row=$(run "$LOAD" --hosts "$HOSTS" --logins "$logins" --kind "$kind" --secret "$HEX" --users "l:$first" \
             --out "$W/out-$target-$kind" --label "$target, $kind code" 2>"$W/load.err") || rc=$?
         poll_stop
-        echo "${row% |} | $(cat "$W/max") |" | tee "$W/row-$target-$kind"
+        n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
+        echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-$target-$kind"
         [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
         first=$((first + HOSTS * logins / 2))
     done
@@ -206,12 +192,14 @@ echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 # The targets, from the tables above.
+echo "### Targets"
+echo
 median_of() { awk -F'|' -v n="$1" '{ gsub(/ /, "", $2) } $2 == n { gsub(/ /, "", $4); print $4 }' "$W/single.md"; }
 field() { awk -F'|' -v i="$2" '{ gsub(/ /, "", $i); print $i }' "$W/row-$1"; }
 yes_no() { if awk "BEGIN { exit !($1) }"; then echo yes; else echo "**no**"; fi; }
 ratio=$(awk -v a="$(median_of pgbouncer-socket)" -v b="$(median_of file)" 'BEGIN { printf "%.2f", a / b }')
 rate=$(field pooled-right 6) p99=$(field pooled-right 8) errors=$(field pooled-right 10) doubles=$(field pooled-right 11)
-conns=$(for k in wrong right; do field "pooled-$k" 12; done | sort -n | tail -1)
+conns=$(for k in wrong right; do field "pooled-$k" 13; done | sort -n | tail -1)
 echo "| target | measured | met |"
 echo "|---|---|---|"
 echo "| a login through PgBouncer ≤ 2× a file-store login (median, wrong code, one process) | $(median_of pgbouncer-socket) ms against $(median_of file) ms: **${ratio}×** | $(yes_no "$ratio <= 2") |"

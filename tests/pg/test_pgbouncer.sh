@@ -32,55 +32,9 @@ pg_server_start
 pg_server_watchdog $$ "$W"
 pg_database tf_pgb "$W/pg.password"
 
-# ---- PgBouncer as postgres, its socket in a directory of its own ----
-
-PGB=$W/pgbouncer
-install -d -o postgres -g postgres -m 0700 "$PGB"
-pgbouncer_conf() { # pgbouncer_conf IGNORED_STARTUP_PARAMETERS
-    cat >"$PGB/pgbouncer.ini" <<INI
-[databases]
-tf_pgb = host=$PG_SOCKET port=$PG_PORT dbname=tf_pgb
-
-[pgbouncer]
-listen_addr =
-listen_port = 6432
-unix_socket_dir = $PGB
-unix_socket_mode = 0700
-auth_type = trust
-auth_file = $PGB/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL
-max_client_conn = 200
-ignore_startup_parameters = $1
-server_login_retry = 1
-query_wait_timeout = $TIMEOUT
-idle_transaction_timeout = $TIMEOUT
-client_idle_timeout = 60
-logfile = $PGB/pgbouncer.log
-pidfile = $PGB/pgbouncer.pid
-INI
-    printf '"tf_pgb" "%s"\n' "$(cat "$W/pg.password")" >"$PGB/userlist.txt"
-    chown postgres:postgres "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
-    chmod 0600 "$PGB/pgbouncer.ini" "$PGB/userlist.txt"
-}
-pgbouncer_start() {
-    pg_detached runuser -u postgres -- "$PGBOUNCER" -d -q "$PGB/pgbouncer.ini" </dev/null >/dev/null 2>&1
-    local deadline=$(($(now_ms) + 10000))
-    until [ -S "$PGB/.s.PGSQL.6432" ]; do
-        [ "$(now_ms)" -lt "$deadline" ] || { echo "PgBouncer did not start"; cat "$PGB/pgbouncer.log"; return 1; }
-        sleep 0.05
-    done
-    pg_pid_watchdog $$ "$(cat "$PGB/pgbouncer.pid")"
-}
-pgbouncer_stop() {
-    [ -f "$PGB/pgbouncer.pid" ] || return 0
-    local pid
-    pid=$(cat "$PGB/pgbouncer.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    rm -f "$PGB/pgbouncer.pid"
-}
-cleanup_more() { pgbouncer_stop; }
+# PgBouncer as postgres, its socket in a directory of its own (pg_server.sh).
+PG_BOUNCER=$W/pgbouncer
+cleanup_more() { pg_bouncer_stop; }
 
 # ---- hosts: one through PgBouncer, and the administrator on the server ----
 
@@ -98,46 +52,39 @@ CONF
     chmod 0600 "$1"
 }
 write_conf "$W/direct.conf" "host=$PG_SOCKET port=$PG_PORT requirepeer=postgres dbname=tf_pgb user=tf_pgb" "$W/pg.password"
-write_conf "$W/pooled.conf" "host=$PGB port=6432 requirepeer=postgres dbname=tf_pgb user=tf_pgb"
+write_conf "$W/pooled.conf" "host=$PG_BOUNCER port=6432 requirepeer=postgres dbname=tf_pgb user=tf_pgb"
 mkdir "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"
 echo "auth required $MODULE config=$W/pooled.conf" >"$W/services/pooled"
 admin() { "$ADMIN_BIN" --config "$W/direct.conf" "$@"; }
 admin db-init 2>/dev/null
 
-# What the store sends as startup options, for the role instead. Not
-# idle_session_timeout: PgBouncer's own idle server connections would be
-# ended (client_idle_timeout ends idle clients instead).
-pg_psql postgres -c "ALTER ROLE tf_pgb IN DATABASE tf_pgb SET statement_timeout = '${TIMEOUT}s'" \
-    -c "ALTER ROLE tf_pgb IN DATABASE tf_pgb SET lock_timeout = '${TIMEOUT}s'" \
-    -c "ALTER ROLE tf_pgb IN DATABASE tf_pgb SET idle_in_transaction_session_timeout = '${TIMEOUT}s'" \
-    -c "ALTER ROLE tf_pgb IN DATABASE tf_pgb SET search_path = pg_catalog" \
-    -c "ALTER ROLE tf_pgb IN DATABASE tf_pgb SET jit = off" \
-    -c "ALTER ROLE tf_pgb IN DATABASE tf_pgb SET synchronous_commit = on" >/dev/null
+# What the store sends as startup options, for the role instead.
+pg_role_settings tf_pgb "$TIMEOUT"
 
 secret=$(admin enroll daemon --no-confirm --qr none --json 2>/dev/null | json 'd["secret"]')
 read -r -a codes <<<"$(admin issue daemon --count 6 --json 2>/dev/null | json '" ".join(d["codes"])')"
 
 # ---- PgBouncer refuses the store's startup options unless told to ignore them ----
 
-pgbouncer_conf ""
-pgbouncer_start
+pg_bouncer_init "$W/pgbouncer" tf_pgb "$W/pg.password" "$POOL" "$TIMEOUT" ""
+pg_bouncer_start
 expect_eq "without ignore_startup_parameters = options: denied (PAM_AUTHINFO_UNAVAIL)" $UNAVAIL \
     "$(login pooled daemon "${codes[0]}")"
-grep -q "unsupported startup parameter: options" "$PGB/pgbouncer.log" \
+grep -q "unsupported startup parameter: options" "$PG_BOUNCER/pgbouncer.log" \
     && ok "... PgBouncer refused the options startup parameter" \
-    || not_ok "PgBouncer refused the options startup parameter" "$(tail -3 "$PGB/pgbouncer.log")"
-pgbouncer_stop
+    || not_ok "PgBouncer refused the options startup parameter" "$(tail -3 "$PG_BOUNCER/pgbouncer.log")"
+pg_bouncer_stop
 
-pgbouncer_conf options
-pgbouncer_start
+pg_bouncer_init "$W/pgbouncer" tf_pgb "$W/pg.password" "$POOL" "$TIMEOUT"
+pg_bouncer_start
 expect_eq "through PgBouncer: a backup code works once" "0 7" \
     "$(login pooled daemon "${codes[0]}") $(login pooled daemon "${codes[0]}")"
 totp=$(oathtool --totp -b "$secret")
 expect_eq "through PgBouncer: a TOTP code works once" "0 7" \
     "$(login pooled daemon "$totp") $(login pooled daemon "$totp")"
 expect_eq "through PgBouncer: a wrong code is refused" $AUTH_ERR "$(login pooled daemon 000000)"
-settings=$(runuser -u postgres -- "$PG_BIN/psql" -h "$PGB" -p 6432 -U tf_pgb -d tf_pgb -X -At \
+settings=$(runuser -u postgres -- "$PG_BIN/psql" -h "$PG_BOUNCER" -p 6432 -U tf_pgb -d tf_pgb -X -At \
     -c "SELECT current_setting('statement_timeout') || ' ' || current_setting('lock_timeout') || ' '
         || current_setting('idle_in_transaction_session_timeout') || ' ' || current_setting('search_path') || ' '
         || current_setting('jit') || ' ' || current_setting('synchronous_commit')" 2>&1)
@@ -145,9 +92,9 @@ expect_eq "the pooled sessions have the role's settings" "${TIMEOUT}s ${TIMEOUT}
 
 # ---- sixteen simultaneous logins, one code; server connections bounded ----
 
-max_connections_seen() { # prints the most server sessions of the role seen until $PGB/stop-poll exists
+max_connections_seen() { # prints the most server sessions of the role seen until $W/stop-poll exists
     local max=0 n
-    while [ ! -e "$PGB/stop-poll" ]; do
+    while [ ! -e "$W/stop-poll" ]; do
         n=$(pg_psql postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'tf_pgb'")
         [ "$n" -gt "$max" ] && max=$n
         sleep 0.02
@@ -171,7 +118,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 stop_drivers
 echo "# $ROUNDS rounds in $(($(now_ms) - t0)) ms"
-touch "$PGB/stop-poll"
+touch "$W/stop-poll"
 wait "$poller"
 expect_eq "$PARALLEL simultaneous logins through PgBouncer, one code: exactly one success in each of $ROUNDS rounds" \
     "" "$bad_rounds"
