@@ -198,7 +198,7 @@ median_of() { awk -F'|' -v n="$1" '{ gsub(/ /, "", $2) } $2 == n { gsub(/ /, "",
 field() { awk -F'|' -v i="$2" '{ gsub(/ /, "", $i); print $i }' "$W/row-$1"; }
 yes_no() { if awk "BEGIN { exit !($1) }"; then echo yes; else echo "**no**"; fi; }
 ratio=$(awk -v a="$(median_of pgbouncer-socket)" -v b="$(median_of file)" 'BEGIN { printf "%.2f", a / b }')
-rate=$(field pooled-right 6) p99=$(field pooled-right 8) errors=$(field pooled-right 10) doubles=$(field pooled-right 11)
+rate=$(field pooled-right 6) p99=$(field pooled-right 8)
 conns=$(for k in wrong right; do field "pooled-$k" 13; done | sort -n | tail -1)
 echo "| target | measured | met |"
 echo "|---|---|---|"
