@@ -14,7 +14,7 @@
 # Then, without PAM, where the store's time goes (pg_store_timing.cpp,
 # compiled here against the build's core library).
 # Needs root. Usage: bench/pg_bench.sh [BUILD_DIR] [LOGINS_PER_CASE]
-# Results: bench/PG-RESULTS.md.
+# Results: bench/RESULTS.md, section 8 ("Earlier measurements").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

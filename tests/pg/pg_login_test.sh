@@ -24,8 +24,10 @@ pg_tests=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SUCCESS=0 SERVICE_ERR=3 AUTH_ERR=7 UNAVAIL=9 MAXTRIES=11
 
 W=$(mktemp -d /tmp/twofactor-pg-test.XXXXXX)
+driver_pids=()
 cleanup() {
     set +e
+    for pid in "${driver_pids[@]}"; do kill "$pid" 2>/dev/null; done
     if declare -F cleanup_more >/dev/null; then cleanup_more; fi
     pg_server_cleanup
     rm -rf "$W"
@@ -67,3 +69,41 @@ sanitizers_quiet() {
         not_ok "sanitizers are quiet in the login processes" "$(grep -m 5 -E 'Sanitizer|runtime error' "$1")"
     fi
 }
+
+# Long-lived drivers, one per login slot, for simultaneous logins:
+start_drivers() { # start_drivers USER SERVICE...: one driver per service, fds in DRIVER_FD
+    local user=$1 i=0 fd
+    shift
+    DRIVER_FD=()
+    DRIVER_OUT=()
+    for service in "$@"; do
+        local fifo=$W/in.$user.$i out=$W/out.$user.$i
+        mkfifo "$fifo"
+        : >"$out"
+        run_driver "$service" "$user" <"$fifo" >"$out" 2>>"$W/driver.err" &
+        driver_pids+=($!)
+        exec {fd}>"$fifo"
+        sleep 0.02 # pam_wrapper picks its /tmp/pam.X copy unlocked: one at a time
+        DRIVER_FD+=("$fd")
+        DRIVER_OUT+=("$out")
+        i=$((i + 1))
+    done
+}
+stop_drivers() {
+    local fd
+    for fd in "${DRIVER_FD[@]}"; do exec {fd}>&-; done
+    wait "${driver_pids[@]}" 2>/dev/null || true
+    driver_pids=()
+}
+# results N: waits until every driver printed N results (at most 60 s).
+wait_results() {
+    local n=$1 deadline=$(($(now_ms) + 60000)) out
+    for out in "${DRIVER_OUT[@]}"; do
+        while [ "$(grep -c '^result ' "$out")" -lt "$n" ]; do
+            [ "$(now_ms)" -lt "$deadline" ] || return 1
+            sleep 0.01
+        done
+    done
+}
+# nth_result OUT N: the Nth result of one driver.
+nth_result() { grep '^result ' "$1" | sed -n "${2}p" | cut -d' ' -f2; }

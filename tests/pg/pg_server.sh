@@ -73,16 +73,22 @@ pg_make_cert() {
     rm -f "$1.csr"
 }
 
-# The server must not inherit the caller's descriptors beyond 0-2 (a FIFO
-# the caller writes to would then never see its end of file).
-pg_server_start() {
+# pg_detached CMD...: starts a daemon (the server, PgBouncer) without the
+# caller's descriptors beyond 0-2: a FIFO the caller writes to would never
+# see its end of file, and the lock a caller holds (flock) would be held for
+# as long as the daemon runs.
+pg_detached() {
     (
         for fd in /proc/self/fd/*; do
             fd=${fd##*/}
             [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
         done
-        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
+        "$@"
     )
+}
+
+pg_server_start() {
+    pg_detached runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
 }
 
 # pg_server_stop [fast|immediate|smart]
@@ -130,6 +136,89 @@ pg_server_watchdog() {
             runuser -u postgres -- "$2/pg_ctl" -D "$3" -m immediate -w stop
         fi
         rm -rf "$4"' watchdog "$1" "$PG_BIN" "$PG_DATA" "$2" </dev/null >/dev/null 2>&1 &
+}
+
+# pg_pid_watchdog PID DAEMON_PID: once process PID is gone, ends DAEMON_PID
+# (PgBouncer) if it still runs the same program, for a caller killed
+# without running its traps.
+pg_pid_watchdog() {
+    setsid bash -c '
+        comm=$(cat "/proc/$2/comm")
+        while kill -0 "$1" 2>/dev/null; do sleep 1; done
+        [ "$(cat "/proc/$2/comm" 2>/dev/null)" = "$comm" ] && kill "$2"' watchdog "$1" "$2" \
+        </dev/null >/dev/null 2>&1 &
+}
+
+# PgBouncer in front of the server, as docs/fleet.md recommends: transaction
+# pooling on a Unix socket in PG_BOUNCER (a directory of the postgres user,
+# 0700: only root and postgres can reach it), auth_type = trust there, the
+# role's password in its auth_file for the server. Sets PG_BOUNCER.
+# pg_bouncer_init DIR DB PASSWORD_FILE POOL TIMEOUT [IGNORED_STARTUP_PARAMETERS]
+# (the role is DB too; IGNORED defaults to options).
+pg_bouncer_init() {
+    PG_BOUNCER=$1
+    install -d -o postgres -g postgres -m 0700 "$PG_BOUNCER"
+    cat >"$PG_BOUNCER/pgbouncer.ini" <<INI
+[databases]
+$2 = host=$PG_SOCKET port=$PG_PORT dbname=$2
+
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $PG_BOUNCER
+unix_socket_mode = 0700
+auth_type = trust
+auth_file = $PG_BOUNCER/userlist.txt
+pool_mode = transaction
+default_pool_size = $4
+max_client_conn = 1000
+ignore_startup_parameters = ${6-options}
+server_login_retry = 1
+query_wait_timeout = $5
+idle_transaction_timeout = $5
+client_idle_timeout = 60
+logfile = $PG_BOUNCER/pgbouncer.log
+pidfile = $PG_BOUNCER/pgbouncer.pid
+INI
+    printf '"%s" "%s"\n' "$2" "$(cat "$3")" >"$PG_BOUNCER/userlist.txt"
+    chown postgres:postgres "$PG_BOUNCER/pgbouncer.ini" "$PG_BOUNCER/userlist.txt"
+    chmod 0600 "$PG_BOUNCER/pgbouncer.ini" "$PG_BOUNCER/userlist.txt"
+}
+
+# pg_bouncer_start (after pg_bouncer_init): waits for its socket (10 s).
+pg_bouncer_start() {
+    pg_detached runuser -u postgres -- "${PGBOUNCER:-/usr/sbin/pgbouncer}" -d -q "$PG_BOUNCER/pgbouncer.ini" \
+        </dev/null >/dev/null 2>&1
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ -S "$PG_BOUNCER/.s.PGSQL.6432" ] && [ -s "$PG_BOUNCER/pgbouncer.pid" ] && break
+        sleep 0.05
+    done
+    [ -S "$PG_BOUNCER/.s.PGSQL.6432" ] || { echo "PgBouncer did not start"; cat "$PG_BOUNCER/pgbouncer.log"; return 1; }
+    pg_pid_watchdog $$ "$(cat "$PG_BOUNCER/pgbouncer.pid")"
+}
+
+pg_bouncer_stop() {
+    [ -n "${PG_BOUNCER:-}" ] && [ -f "$PG_BOUNCER/pgbouncer.pid" ] || return 0
+    local pid
+    pid=$(cat "$PG_BOUNCER/pgbouncer.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$PG_BOUNCER/pgbouncer.pid"
+}
+
+# pg_role_settings ROLE TIMEOUT_SECONDS: what the store sends as startup
+# options, which PgBouncer drops, set on the role in its database (named
+# like it) instead. Not idle_session_timeout: it would end PgBouncer's own
+# idle server connections (client_idle_timeout ends idle clients instead).
+pg_role_settings() {
+    local setting args=()
+    for setting in "statement_timeout = '${2}s'" "lock_timeout = '${2}s'" \
+        "idle_in_transaction_session_timeout = '${2}s'" "search_path = pg_catalog" "jit = off" \
+        "synchronous_commit = on"; do
+        args+=(-c "ALTER ROLE $1 IN DATABASE $1 SET $setting")
+    done
+    pg_psql postgres "${args[@]}" >/dev/null
 }
 
 # pg_server_cleanup: stops the server if it runs (thawing it first).

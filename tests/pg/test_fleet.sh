@@ -24,9 +24,6 @@ PARALLEL=16
 TIMEOUT=2 # pg_timeout_seconds of the hosts
 command -v oathtool >/dev/null || { echo "oathtool is required"; exit 1; }
 
-driver_pids=()
-cleanup_more() { for pid in "${driver_pids[@]}"; do kill "$pid" 2>/dev/null; done; }
-
 # ---- the server, the database, two hosts ----
 
 started=$(now_ms)
@@ -160,42 +157,6 @@ expect_eq "unlock removes the row" 0 "$(pg_psql tf_fleet -tAc "SELECT count(*) F
 
 # ---- sixteen simultaneous logins, one code, both hosts, fifty rounds ----
 
-start_drivers() { # start_drivers USER SERVICE...: one driver per service, fds in DRIVER_FD
-    local user=$1 i=0 fd
-    shift
-    DRIVER_FD=()
-    DRIVER_OUT=()
-    for service in "$@"; do
-        local fifo=$W/in.$user.$i out=$W/out.$user.$i
-        mkfifo "$fifo"
-        : >"$out"
-        run_driver "$service" "$user" <"$fifo" >"$out" 2>>"$W/driver.err" &
-        driver_pids+=($!)
-        exec {fd}>"$fifo"
-        sleep 0.02 # pam_wrapper picks its /tmp/pam.X copy unlocked: one at a time
-        DRIVER_FD+=("$fd")
-        DRIVER_OUT+=("$out")
-        i=$((i + 1))
-    done
-}
-stop_drivers() {
-    local fd
-    for fd in "${DRIVER_FD[@]}"; do exec {fd}>&-; done
-    wait "${driver_pids[@]}" 2>/dev/null || true
-    driver_pids=()
-}
-# results N: waits until every driver printed N results (at most 60 s).
-wait_results() {
-    local n=$1 deadline=$(($(now_ms) + 60000)) out
-    for out in "${DRIVER_OUT[@]}"; do
-        while [ "$(grep -c '^result ' "$out")" -lt "$n" ]; do
-            [ "$(now_ms)" -lt "$deadline" ] || return 1
-            sleep 0.01
-        done
-    done
-}
-# nth_result OUT N: the Nth result of one driver.
-nth_result() { grep '^result ' "$1" | sed -n "${2}p" | cut -d' ' -f2; }
 
 services=()
 for ((i = 0; i < PARALLEL; i++)); do

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# The PostgreSQL store under a fleet's load, directly and through PgBouncer
+# (transaction pooling, set up as docs/fleet.md recommends: a Unix socket in
+# a directory of PgBouncer's user, auth_type = trust there, the role's
+# settings instead of the startup options).
+#
+# 1. One login at a time, in one process (bench/pam_bench, no fail delay):
+#    a wrong TOTP code through the file store, the PostgreSQL server's
+#    socket and PgBouncer's, interleaved. The cost of a login, against the
+#    file store's.
+# 2. bench/pg_load: N simulated hosts (processes, each with its own
+#    configuration and PAM service) logging in at once, wrong codes then
+#    right ones, directly and through PgBouncer: logins per second, p50/p99,
+#    errors, double accepts, and the most server connections of the role
+#    seen (pg_stat_activity, polled every 200 ms).
+# A private PostgreSQL 15 server (tests/pg/pg_server.sh) and PgBouncer,
+# started and stopped here. Needs root.
+# Usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS_PER_HOST] [POOL]
+# (PG_LOAD_SINGLE: logins per row of part 1, default 300;
+# PG_LOAD_DIRECT_LOGINS: logins per host directly, default a quarter.)
+# Prints Markdown; scripts/bench puts it into bench/RESULTS.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:?usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS] [POOL]}" && pwd)
+HOSTS=${2:-32}
+LOGINS=${3:-100}
+POOL=${4:-8}
+# Direct connections cost far more: fewer logins per host there.
+DIRECT_LOGINS=${PG_LOAD_DIRECT_LOGINS:-$((LOGINS / 4))}
+SINGLE=${PG_LOAD_SINGLE:-300}
+MODULE=$build/pam_module/pam_twofactor.so
+ADMIN_BIN=$build/admin_tool/twofactor-admin
+LOAD=$build/bench/pg_load
+HARNESS=$build/bench/pam_bench
+MAKE_USERS=$build/bench/make_users
+PRELOAD=$(pkg-config --variable=libdir pam 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/libpam_wrapper.so
+PRELOAD=$PRELOAD:$build/bench/libbench_preload.so
+PGBOUNCER=${PGBOUNCER:-/usr/sbin/pgbouncer}
+for f in "$MODULE" "$ADMIN_BIN" "$LOAD" "$HARNESS" "$MAKE_USERS" "$PGBOUNCER"; do
+    [ -x "$f" ] || [ -f "$f" ] || { echo "missing $f" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "needs root (runs a private PostgreSQL server)" >&2; exit 1; }
+
+# shellcheck source=../tests/pg/pg_server.sh
+. "$here/../tests/pg/pg_server.sh"
+W=$(mktemp -d /tmp/twofactor-pg-load.XXXXXX)
+poller=""
+pgbouncer_pid=0
+cleanup() {
+    set +e
+    [ -n "$poller" ] && kill "$poller" 2>/dev/null
+    pg_bouncer_stop
+    pg_server_cleanup
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+pg_server_init "$W"
+pg_server_start
+pg_server_watchdog $$ "$W"
+pg_database tf_load "$W/pg.password"
+pg_psql postgres -c "ALTER SYSTEM SET max_connections = 200" >/dev/null
+pg_server_stop
+pg_server_start
+
+# PgBouncer, as in tests/pg/test_pgbouncer.sh, and the role's settings.
+pg_bouncer_init "$W/pgbouncer" tf_load "$W/pg.password" "$POOL" 5
+pg_bouncer_start >&2
+pgbouncer_pid=$(cat "$PG_BOUNCER/pgbouncer.pid")
+pg_role_settings tf_load 5
+
+# Configurations: the file store, the server directly, PgBouncer; one per
+# simulated host (host00 ... through whichever the run uses).
+mkdir -m 0700 "$W/state" "$W/services"
+echo "auth required pam_deny.so" >"$W/services/other"
+conf() { # conf FILE STORE CONNINFO [PASSWORD_FILE]
+    cat >"$1" <<CONF
+store = $2
+pg_conninfo = $3
+${4:+pg_password_file = $4}
+state_dir = $W/state
+max_failures = 100
+CONF
+    chmod 0600 "$1"
+}
+direct="host=$PG_SOCKET port=$PG_PORT requirepeer=postgres dbname=tf_load user=tf_load"
+pooled="host=$PG_BOUNCER port=6432 requirepeer=postgres dbname=tf_load user=tf_load"
+conf "$W/file.conf" file "$direct"
+conf "$W/direct.conf" postgresql "$direct" "$W/pg.password"
+conf "$W/pooled.conf" postgresql "$pooled"
+for name in file direct pooled; do echo "auth required $MODULE config=$W/$name.conf" >"$W/services/$name"; done
+host_services() { # host_services direct|pooled: host00.. get their own copy of that configuration
+    local h
+    for ((h = 0; h < HOSTS; h++)); do
+        cp "$W/$1.conf" "$W/host$h.conf"
+        printf 'auth required %s config=%s/host%s.conf\n' "$MODULE" "$W" "$h" >"$W/services/$(printf 'host%02d' "$h")"
+    done
+}
+"$ADMIN_BIN" --config "$W/direct.conf" db-init 2>/dev/null
+
+# Users l000000 ... (bench_preload answers for them as for a local
+# account): TOTP, one secret, in both stores.
+HEX=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+B32=$(python3 -c "import base64,sys; print(base64.b32encode(bytes.fromhex(sys.argv[1])).decode())" "$HEX")
+USERS=$((4 * HOSTS * LOGINS / 2 + 1000))
+"$MAKE_USERS" --dir "$W/state" --prefix l --count 1000 --totp-hex "$HEX" >/dev/null
+pg_psql tf_load \
+    -c "INSERT INTO twofactor.users (name) SELECT 'l' || lpad(g::text, 6, '0') FROM generate_series(0, $USERS - 1) g" \
+    -c "INSERT INTO twofactor.totp_secrets (user_id, algorithm, digits, period, secret_base32, enrolled_at)
+        SELECT user_id, 'sha1', 6, 30, '$B32', 1700000000 FROM twofactor.users" \
+    -c "VACUUM ANALYZE" >/dev/null
+
+run() { LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" "$@"; }
+
+echo "Run: $(nproc) CPUs, $(uname -r), PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')," \
+    "$("$PGBOUNCER" --version | head -1), $(date -u +%Y-%m-%dT%H:%MZ), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "### One login at a time, wrong TOTP code ($SINGLE logins per row, interleaved)"
+echo
+run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file >"$W/single.md" \
+    --case "name=file service=file users=l:1000 wrong=$HEX expect=auth_err reset=$W/state:50" \
+    --case "name=postgresql-socket service=direct users=l:1000 wrong=$HEX expect=auth_err" \
+    --case "name=pgbouncer-socket service=pooled users=l:1000 wrong=$HEX expect=auth_err"
+cat "$W/single.md"
+echo
+
+# poll_start / poll_stop: the most server sessions of the role meanwhile
+# (in $W/max).
+# CPU clock ticks so far: the server (the postmaster, its reaped and its
+# live children), PgBouncer, and the whole machine (busy, total).
+ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_now() {
+    local main server pid
+    main=$(head -n 1 "$PG_DATA/postmaster.pid")
+    server=$(ticks "$main")
+    for pid in $(pgrep -P "$main"); do server=$((server + $(ticks "$pid"))); done
+    echo "$server $(ticks "$pgbouncer_pid") $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)"
+}
+cpu_report() { # cpu_report BEFORE AFTER LOGINS: server and PgBouncer ms per login, machine busy %
+    local hz
+    hz=$(getconf CLK_TCK)
+    awk -v hz="$hz" -v n="$3" -v b="$1" -v a="$2" 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        printf "%.2f | %.2f | %.0f %%", (y[1] - x[1]) * 1000 / hz / n, (y[2] - x[2]) * 1000 / hz / n,
+            100 * (y[3] - x[3]) / (y[4] - x[4]) }'
+}
+poll_start() {
+    rm -f "$W/poll.stop"
+    (
+        max=0
+        while [ ! -e "$W/poll.stop" ]; do
+            n=$(pg_psql postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'tf_load'" || echo 0)
+            [ "$n" -gt "$max" ] && max=$n
+            sleep 0.2
+        done
+        echo "$max" >"$W/max"
+    ) &
+    poller=$!
+}
+poll_stop() {
+    touch "$W/poll.stop"
+    wait "$poller" || true
+    poller=""
+}
+
+echo "### $HOSTS simulated hosts at once, $LOGINS logins each through PgBouncer (pool: $POOL server connections), $DIRECT_LOGINS each directly"
+echo
+echo "| run | hosts | logins | s | logins/s | p50 ms | p99 ms | accepted | errors | double accepts | CPU ms/login: hosts | max server connections | CPU ms/login: server | CPU ms/login: PgBouncer | machine busy |"
+echo "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|"
+first=0
+for target in direct pooled; do
+    host_services "$target"
+    for kind in wrong right; do
+        mkdir -p "$W/out-$target-$kind"
+        poll_start
+        cpu_before=$(cpu_now)
+        rc=0
+        logins=$LOGINS
+        [ "$target" = direct ] && logins=$DIRECT_LOGINS
+        row=$(run "$LOAD" --hosts "$HOSTS" --logins "$logins" --kind "$kind" --secret "$HEX" --users "l:$first" \
+            --out "$W/out-$target-$kind" --label "$target, $kind code" 2>"$W/load.err") || rc=$?
+        poll_stop
+        n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
+        echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-$target-$kind"
+        [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
+        first=$((first + HOSTS * logins / 2))
+    done
+done
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# The targets, from the tables above.
+echo "### Targets"
+echo
+median_of() { awk -F'|' -v n="$1" '{ gsub(/ /, "", $2) } $2 == n { gsub(/ /, "", $4); print $4 }' "$W/single.md"; }
+field() { awk -F'|' -v i="$2" '{ gsub(/ /, "", $i); print $i }' "$W/row-$1"; }
+yes_no() { if awk "BEGIN { exit !($1) }"; then echo yes; else echo "**no**"; fi; }
+ratio=$(awk -v a="$(median_of pgbouncer-socket)" -v b="$(median_of file)" 'BEGIN { printf "%.2f", a / b }')
+rate=$(field pooled-right 6) p99=$(field pooled-right 8)
+conns=$(for k in wrong right; do field "pooled-$k" 13; done | sort -n | tail -1)
+echo "| target | measured | met |"
+echo "|---|---|---|"
+echo "| a login through PgBouncer ≤ 2× a file-store login (median, wrong code, one process) | $(median_of pgbouncer-socket) ms against $(median_of file) ms: **${ratio}×** | $(yes_no "$ratio <= 2") |"
+echo "| ≥ 300 right-code logins/s with $HOSTS hosts through PgBouncer | **$rate**/s | $(yes_no "$rate >= 300") |"
+echo "| p99 < 100 ms | **$p99 ms** | $(yes_no "$p99 < 100") |"
+echo "| no error, no double accept (every run) | $(cat "$W"/row-* | awk -F'|' '{ gsub(/ /, "", $10); gsub(/ /, "", $11); e += $10 + 0; d += $11 } END { print e " errors, " d " double accepts" }') | $(yes_no "$(cat "$W"/row-* | awk -F'|' '{ e += $10 + 0; d += $11 } END { print e + d }') == 0") |"
+echo "| server connections ≤ PgBouncer's pool ($POOL) | at most **$conns** seen through PgBouncer | $(yes_no "$conns <= $POOL") |"
