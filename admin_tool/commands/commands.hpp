@@ -16,6 +16,7 @@ std::unique_ptr<Command> make_verify_command();
 std::unique_ptr<Command> make_db_init_command();
 std::unique_ptr<Command> make_db_migrate_command();
 std::unique_ptr<Command> make_migrate_command();
+std::unique_ptr<Command> make_import_command();
 
 // Declares the single USER positional the most commands take.
 void declare_user(po::options_description& hidden, po::positional_options_description& positional);
