@@ -253,8 +253,7 @@ void advise(Source source, const std::vector<std::string>& files)
 {
     if (source == Source::google_authenticator)
         cli::notice("once logins work with pam_twofactor, remove the 'auth ... pam_google_authenticator.so' lines "
-                    "from /etc/pam.d (and the nullok users you relied on), then the users' .google_authenticator "
-                    "files (docs/moving.md)");
+                    "from /etc/pam.d, then the users' .google_authenticator files (docs/moving.md)");
     else if (source == Source::pam_oath)
         cli::notice("once logins work with pam_twofactor, remove the 'auth ... pam_oath.so' lines from /etc/pam.d, "
                     "then "
@@ -342,6 +341,9 @@ public:
                     + " user(s); " + std::to_string(skipped) + " skipped; " + std::to_string(failed) + " failed");
         if (imported > 0 && !dry_run)
             advise(source, files);
+        if (ctx.config.forward_pass && source == Source::google_authenticator && imported > 0)
+            cli::notice("forward_pass is on: a scratch code is all digits, so typed after the password it is read "
+                        "as a TOTP code and fails; give these users new codes with 'issue' (docs/moving.md)");
         return skipped + failed > 0 ? ExitCode::failed : ExitCode::ok;
     }
 };
