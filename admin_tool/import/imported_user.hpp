@@ -77,6 +77,21 @@ void for_each_line(std::string_view text, F&& f)
 // Whitespace-separated fields of a line (spaces and tabs).
 std::vector<std::string_view> split_fields(std::string_view line);
 
+// The lines of a list file (a users file, otpauth lines) as fields:
+// f(line_number, fields) for each line that is neither blank nor a comment
+// ('#' first); a '\r' before the newline is dropped.
+template <typename F>
+void for_each_record(std::string_view text, F&& f)
+{
+    for_each_line(text, [&](unsigned n, std::string_view line) {
+        if (!line.empty() && line.back() == '\r')
+            line.remove_suffix(1);
+        const std::vector<std::string_view> fields = split_fields(line);
+        if (!fields.empty() && fields[0].front() != '#')
+            f(n, fields);
+    });
+}
+
 // A decimal number with no sign, no leading '+', the whole token.
 std::optional<std::uint64_t> parse_decimal(std::string_view token);
 

@@ -4,22 +4,13 @@
 // lines starting with '#' are skipped.
 #include "imported_user.hpp"
 
+#include "codec.hpp"
+
 #include <algorithm>
 #include <cctype>
 
 namespace twofactor::admin {
 namespace {
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 // RFC 3986 percent-decoding into a wiping buffer (the secret goes through it).
 std::optional<SecureChars> percent_decode(std::string_view text)
@@ -32,11 +23,10 @@ std::optional<SecureChars> percent_decode(std::string_view text)
         }
         if (i + 2 >= text.size())
             return std::nullopt;
-        const int hi = hex_value(text[i + 1]);
-        const int lo = hex_value(text[i + 2]);
-        if (hi < 0 || lo < 0)
+        unsigned char byte = 0;
+        if (!from_hex(text.substr(i + 1, 2), &byte, 1))
             return std::nullopt;
-        out.push_back(static_cast<char>(hi * 16 + lo));
+        out.push_back(static_cast<char>(byte));
         i += 2;
     }
     return out;
@@ -150,12 +140,7 @@ ImportedUser parse_uri(std::string_view user, std::string_view uri, unsigned n, 
 std::vector<ImportedUser> parse_otpauth_lines(std::string_view text, const std::string& path)
 {
     std::vector<ImportedUser> users;
-    for_each_line(text, [&](unsigned n, std::string_view line) {
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
-        const std::vector<std::string_view> f = split_fields(line);
-        if (f.empty() || f[0].front() == '#')
-            return;
+    for_each_record(text, [&](unsigned n, const std::vector<std::string_view>& f) {
         if (f.size() != 2)
             throw SourceError(n, "expected USER otpauth://...");
         users.push_back(parse_uri(f[0], f[1], n, path));

@@ -132,14 +132,8 @@ ImportedUser parse_line(const std::vector<std::string_view>& f, unsigned n, cons
 std::vector<ImportedUser> parse_pam_oath(std::string_view text, const std::string& path)
 {
     std::vector<ImportedUser> users;
-    for_each_line(text, [&](unsigned n, std::string_view line) {
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
-        const std::vector<std::string_view> f = split_fields(line);
-        if (f.empty() || f[0].front() == '#')
-            return;
-        users.push_back(parse_line(f, n, path));
-    });
+    for_each_record(
+        text, [&](unsigned n, const std::vector<std::string_view>& f) { users.push_back(parse_line(f, n, path)); });
     return users;
 }
 
