@@ -230,7 +230,7 @@ void print_json(cli::OutputBuffer& out, const Entry& e, bool dry_run)
 {
     const ImportedUser& u = e.imported;
     JsonWriter w(out);
-    w.begin_object().field("version", 1u).field("status", e.status == Status::imported ? "imported" : status_word(e.status, false));
+    w.begin_object().field("version", 1u).field("status", status_word(e.status, false));
     if (u.user.empty())
         w.key("user").null();
     else
