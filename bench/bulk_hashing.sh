@@ -29,6 +29,7 @@ command -v google-authenticator >/dev/null || { echo "needs google-authenticator
 W=$(mktemp -d /tmp/twofactor-bulk-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 CORES=$(nproc)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # One KDF at the default cost, on an otherwise idle core of this process.
 kdf_ms=$("$TIMING" 20 14 | sed -n 's/^Backup-code verification (scrypt N=2^14.*median \([0-9.]*\) ms.*/\1/p')
@@ -77,7 +78,7 @@ report() { # report NAME KDFS TIMEFILE (wall user sys, then the load average aft
         printf "| %s | %d | %.1f | %.1f | %.2f | %.1f | %.2f | %s |\n", name, kdfs, wall, ideal, wall / ideal, cpu,
             cpu / (kdfs * kdf / 1000), load }'
 }
-echo "Bulk hashing, $(date -u '+%Y-%m-%d %H:%M UTC'), $CORES cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Bulk hashing, $(date -u '+%Y-%m-%d %H:%M UTC'), $CORES cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load average before: $LOAD_BEFORE"
 echo "One KDF (scrypt 2^14, r=8, p=1; core_timing median): $kdf_ms ms"
 echo
 echo "| run | KDFs | wall s | ideal wall s (KDFs x one KDF / cores) | wall / ideal | CPU s (user+sys) | CPU / (KDFs x one KDF) | load average after |"
