@@ -32,24 +32,39 @@ IssuedCodes generate_backup_codes(unsigned count, unsigned length, const ScryptP
     if (count < 1 || count > kMaxBackupCodes || length < kMinBackupCodeLength || length > kMaxBackupCodeLength)
         throw CryptoError("backup code count or length out of range");
     IssuedCodes out;
-    out.set.issued_at = now;
-    out.set.length = length;
-    out.set.params = params;
-    const SecureBytes salt = random_bytes(kSaltLength);
-    std::copy(salt.begin(), salt.end(), out.set.salt.begin());
-
     while (out.codes.size() < count) {
         SecureChars code = random_code(length);
         // Distinct codes: a duplicate would be one code counted twice.
         if (std::find(out.codes.begin(), out.codes.end(), code) != out.codes.end())
             continue;
-        const DerivedCode derived = derive_backup_code(out.set, code);
-        CodeSlot slot;
-        std::copy(derived.key.begin(), derived.key.end(), slot.hash.begin());
-        out.set.slots.push_back(slot);
         out.codes.push_back(std::move(code));
     }
+    out.set = hash_backup_codes(out.codes, length, params, now);
     return out;
+}
+
+BackupCodeSet hash_backup_codes(const std::vector<SecureChars>& codes, unsigned length, const ScryptParams& params,
+                                std::int64_t now)
+{
+    if (codes.empty() || codes.size() > kMaxBackupCodes || length < kMinBackupCodeLength
+        || length > kMaxBackupCodeLength)
+        throw CryptoError("backup code count or length out of range");
+    BackupCodeSet set;
+    set.issued_at = now;
+    set.length = length;
+    set.params = params;
+    const SecureBytes salt = random_bytes(kSaltLength);
+    std::copy(salt.begin(), salt.end(), set.salt.begin());
+    for (const SecureChars& code : codes) {
+        const auto normalized = normalize_backup_code(view(code), length);
+        if (!normalized || *normalized != code)
+            throw CryptoError("a backup code is not in normal form");
+        const DerivedCode derived = derive_backup_code(set, code);
+        CodeSlot slot;
+        std::copy(derived.key.begin(), derived.key.end(), slot.hash.begin());
+        set.slots.push_back(slot);
+    }
+    return set;
 }
 
 std::optional<SecureChars> normalize_backup_code(std::string_view typed, unsigned length)

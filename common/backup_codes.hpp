@@ -66,6 +66,12 @@ struct IssuedCodes {
 // kBackupCodeAlphabet, each character uniform (rejection sampling).
 IssuedCodes generate_backup_codes(unsigned count, unsigned length, const ScryptParams& params, std::int64_t now);
 
+// A set holding `codes` (each already in normal form, `length` characters
+// of the alphabet, distinct), under a fresh salt: codes made elsewhere, such
+// as another tool's scratch codes being imported. One KDF per code.
+BackupCodeSet hash_backup_codes(const std::vector<SecureChars>& codes, unsigned length, const ScryptParams& params,
+                                std::int64_t now);
+
 // The blanks a typed code may carry around it (not inside), ignored.
 inline bool is_code_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 

@@ -362,4 +362,16 @@ if [ -n "${TWOFACTOR_ALIAS_NSS:-}" ]; then
     ADMIN=("${SAVED[@]}")
 fi
 
+echo "# issue for several users"
+expect_unchanged "issue with one unknown user issues nothing" 3 -- issue games "$NOBODY_USER" news
+expect_unchanged "issue naming a user twice" 2 -- issue games news games
+expect "issue games news --json" 0 -- issue games news --json --count 3
+check "one JSON object a line, in the order given" /usr/bin/python3 -c "
+import json
+rows = [json.loads(l) for l in open('$W/out')]
+assert [r['user'] for r in rows] == ['games', 'news'] and all(len(r['codes']) == 3 for r in rows), rows"
+NEWS_CODE=$(/usr/bin/python3 -c "import json; print(json.loads(open('$W/out').readlines()[1])['codes'][0])")
+expect "news's own code verifies for news" 0 "$NEWS_CODE" -- verify news
+expect "and not for games" 1 "$NEWS_CODE" -- verify games
+
 summary

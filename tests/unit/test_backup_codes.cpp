@@ -190,6 +190,33 @@ void out_of_range_refused(void** /*state*/)
     }
 }
 
+// Codes made elsewhere (another tool's scratch codes): each matches its own
+// slot once; a code not in normal form is refused rather than stored
+// unreachable.
+void hash_given_codes(void** /*state*/)
+{
+    const std::vector<SecureChars> codes{to_secure("41298099"), to_secure("46812909"), to_secure("ABCD2345")};
+    const BackupCodeSet set = hash_backup_codes(codes, 8, kFast, 1700000000);
+    assert_int_equal(set.slots.size(), 3);
+    assert_int_equal(set.issued_at, 1700000000);
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+        const auto index = match_backup_code(set, derive_backup_code(set, codes[i]));
+        assert_true(index.has_value());
+        assert_int_equal(*index, i);
+    }
+    assert_false(match_backup_code(set, derive_backup_code(set, to_secure("41298098"))).has_value());
+    const std::vector<std::vector<SecureChars>> refused{{to_secure("abcd2345")}, {to_secure("1234567")}, {}};
+    for (const auto& bad : refused) {
+        bool threw = false;
+        try {
+            (void)hash_backup_codes(bad, 8, kFast, 0);
+        } catch (const std::exception&) {
+            threw = true;
+        }
+        assert_true(threw);
+    }
+}
+
 } // namespace
 
 int main()
@@ -204,6 +231,7 @@ int main()
         cmocka_unit_test(one_kdf_per_attempt),
         cmocka_unit_test(parameters_stored_with_the_set),
         cmocka_unit_test(out_of_range_refused),
+        cmocka_unit_test(hash_given_codes),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -371,6 +371,35 @@ void clock_skew_is_reported_never_accepted(void** /*state*/)
     assert_int_equal(f.verify(right).verdict, Verdict::accepted);
 }
 
+// Imported google-authenticator scratch codes are 8 digits, which is also
+// the shape of an 8-digit TOTP code: such an answer is tried as TOTP first
+// (it fails unless it is the current code) and then as a backup code, in
+// the same attempt, and counts as one attempt.
+void digit_only_backup_code_beside_eight_digit_totp(void** /*state*/)
+{
+    Fixture f;
+    const TotpParams eight{TotpAlgorithm::sha1, 8, 30};
+    const std::vector<SecureChars> scratch{to_secure("12345678"), to_secure("87654321")};
+    f.store.update("alice", [&](std::optional<UserState>& st) {
+        st->totp = TotpState{f.secret, eight, kNow, std::nullopt};
+        st->codes = hash_backup_codes(scratch, 8, kFast, kNow);
+        return true;
+    });
+    const std::string totp = std::string(view(totp_generate(f.secret, eight, kNow)));
+    if (totp == "12345678" || totp == "87654321")
+        return; // a one-in-fifty-million coincidence: nothing to tell apart
+    VerifyResult r = f.verify("12345678");
+    assert_int_equal(r.verdict, Verdict::accepted);
+    assert_int_equal(*r.method, Method::backup_code);
+    assert_int_equal(r.codes_remaining, 1);
+    r = f.verify("12345678");
+    assert_int_equal(r.verdict, Verdict::wrong_code);
+    assert_int_equal(f.store.load("alice")->failures, 1U);
+    r = f.verify(totp);
+    assert_int_equal(r.verdict, Verdict::accepted);
+    assert_int_equal(*r.method, Method::totp);
+}
+
 } // namespace
 
 int main()
@@ -389,6 +418,7 @@ int main()
         cmocka_unit_test(unenrolled_accounts_are_counted_like_enrolled_ones),
         cmocka_unit_test(unenrolled_accounts_cost_the_same_kdf_work),
         cmocka_unit_test(clock_skew_is_reported_never_accepted),
+        cmocka_unit_test(digit_only_backup_code_beside_eight_digit_totp),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
