@@ -70,6 +70,28 @@ std::string parse_string(const Setting& s)
     return v;
 }
 
+// "sshd" or "sshd,other": PAM service names, comma-separated, at least one.
+std::vector<std::string> parse_services(const Setting& s)
+{
+    const std::string& v = parse_string(s);
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = v.find(',', start);
+        const std::string name = v.substr(start, comma == std::string::npos ? comma : comma - start);
+        if (name.empty() || name.size() > 64)
+            fail(s, "expected service names separated by commas, got '" + v + "'");
+        for (const char c : name)
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+                  || c == '-'))
+                fail(s, "expected service names separated by commas, got '" + v + "'");
+        out.push_back(name);
+        if (comma == std::string::npos)
+            return out;
+        start = comma + 1;
+    }
+}
+
 struct Key {
     const char* name;
     void (*set)(Config&, const Setting&);
@@ -154,6 +176,17 @@ constexpr Key kKeys[] = {
     {"allow_user_status", [](Config& c, const Setting& s) { c.allow_user_status = parse_bool(s); }},
     {"allow_user_new_codes", [](Config& c, const Setting& s) { c.allow_user_new_codes = parse_bool(s); }},
     {"allow_user_enroll", [](Config& c, const Setting& s) { c.allow_user_enroll = parse_bool(s); }},
+    {"remember_days", [](Config& c, const Setting& s) { c.remember_days = parse_unsigned(s, 0, kMaxRememberDays); }},
+    {"remember_by",
+     [](Config& c, const Setting& s) {
+         const auto by = parse_remember_by(require_value(s));
+         if (!by)
+             fail(s, "expected key, key+address or address, got '" + *s.value + "'");
+         c.remember_by = *by;
+     }},
+    {"remember_services", [](Config& c, const Setting& s) { c.remember_services = parse_services(s); }},
+    {"max_devices",
+     [](Config& c, const Setting& s) { c.max_devices = parse_unsigned(s, 1, static_cast<unsigned>(kMaxDevices)); }},
 };
 
 std::string_view trim(std::string_view s)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "crypto.hpp"
+#include "devices.hpp"
 #include "totp.hpp"
 
 #include <optional>
@@ -48,6 +49,12 @@ struct Config {
     bool allow_user_status = true;
     bool allow_user_new_codes = true;
     bool allow_user_enroll = true;
+
+    // Recognised devices (docs/devices.md): off while remember_days is 0.
+    unsigned remember_days = 0;
+    RememberBy remember_by = RememberBy::key;
+    std::vector<std::string> remember_services{"sshd"};
+    unsigned max_devices = 10;
 };
 
 // One setting from somewhere: "key=value" or a bare "key" (a boolean set to yes).
