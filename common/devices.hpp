@@ -25,7 +25,7 @@ inline constexpr std::size_t kShortIdDigits = 12;
 // The shortest prefix of an id `forget USER DEVICE` takes.
 inline constexpr std::size_t kMinDevicePrefixDigits = 8;
 // SSH_AUTH_INFO_0 longer than this is not parsed (no device).
-inline constexpr std::size_t kMaxAuthInfoBytes = 16 * 1024;
+inline constexpr std::size_t kMaxAuthInfoBytes = std::size_t{16} * 1024;
 
 enum class RememberBy { key, key_address, address };
 const char* to_string(RememberBy by); // "key", "key+address", "address"

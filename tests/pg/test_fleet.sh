@@ -88,8 +88,11 @@ pg_psql tf_fleet -c "CREATE ROLE tf_other" -c "CREATE SCHEMA twofactor AUTHORIZA
     && ok "db-init refuses a twofactor schema owned by another role" \
     || not_ok "db-init refuses a twofactor schema owned by another role" "$(cat "$W/err")"
 pg_psql tf_fleet -c "DROP SCHEMA twofactor" -c "DROP ROLE tf_other" >/dev/null
-admin db-init 2>"$W/err" && grep -q "created the twofactor schema at version 1" "$W/err" \
+admin db-init 2>"$W/err" && grep -q "created the twofactor schema at version [0-9]" "$W/err" \
     && ok "db-init creates the schema" || not_ok "db-init creates the schema" "$(cat "$W/err")"
+# This build's schema version, and one newer than it.
+latest=$(sed -n 's/.*created the twofactor schema at version \([0-9]*\).*/\1/p' "$W/err")
+newer=$((latest + 1))
 admin db-init 2>"$W/err" && grep -q "already exists" "$W/err" \
     && ok "db-init again changes nothing" || not_ok "db-init again changes nothing" "$(cat "$W/err")"
 admin db-migrate 2>"$W/err" && grep -q "nothing to do" "$W/err" \
@@ -99,17 +102,17 @@ admin db-migrate 2>"$W/err" && grep -q "nothing to do" "$W/err" \
 # refused (fail closed) if not.
 read -r -a lp_codes <<<"$(admin issue lp --count 3 --json 2>/dev/null | json '" ".join(d["codes"])')"
 sql_version() { pg_psql tf_fleet -c "$1" >/dev/null; }
-sql_version "INSERT INTO twofactor.schema_version (version, oldest_compatible, description) VALUES (2, 1, 'test')"
-expect_eq "schema version 2, compatible with 1: logins work" $SUCCESS "$(login hosta lp "${lp_codes[0]}")"
-sql_version "UPDATE twofactor.schema_version SET oldest_compatible = 2 WHERE version = 2"
-expect_eq "schema version 2, incompatible: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$(login hosta lp "${lp_codes[1]}")"
+sql_version "INSERT INTO twofactor.schema_version (version, oldest_compatible, description) VALUES ($newer, $latest, 'test')"
+expect_eq "schema version $newer, compatible with $latest: logins work" $SUCCESS "$(login hosta lp "${lp_codes[0]}")"
+sql_version "UPDATE twofactor.schema_version SET oldest_compatible = $newer WHERE version = $newer"
+expect_eq "schema version $newer, incompatible: PAM_AUTHINFO_UNAVAIL" $UNAVAIL "$(login hosta lp "${lp_codes[1]}")"
 set +e
 admin list >/dev/null 2>"$W/err"
 rc=$?
 set -e
 expect_eq "... and twofactor-admin says to upgrade (exit 1)" "1 yes" "$rc $(grep -q 'upgrade twofactor' "$W/err" && echo yes)"
-sql_version "DELETE FROM twofactor.schema_version WHERE version = 2"
-expect_eq "back at version 1: the code refused meanwhile works" $SUCCESS "$(login hostb lp "${lp_codes[1]}")"
+sql_version "DELETE FROM twofactor.schema_version WHERE version = $newer"
+expect_eq "back at version $latest: the code refused meanwhile works" $SUCCESS "$(login hostb lp "${lp_codes[1]}")"
 
 # ---- a code used through one host is spent on both ----
 
@@ -136,6 +139,29 @@ expect_eq "locked out through host A" $MAXTRIES "$(login hosta daemon "${codes[2
 expect_eq "a code typed while locked out is not spent" 8 "$(remaining daemon)"
 admin unlock daemon 2>/dev/null
 expect_eq "after unlock the code works" $SUCCESS "$(login hostb daemon "${codes[2]}")"
+
+# ---- a device remembered through one host is remembered on the other ----
+
+# SSH_AUTH_INFO_0 in the PAM environment, as sshd puts it there (pam_env
+# stands in for sshd here); both services are in remember_services.
+echo 'SSH_AUTH_INFO_0 DEFAULT="publickey ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJgSssSrIOneifwpUM02GR2GgsviF6UrEP/jqopqmtUM"' \
+    >"$W/authinfo.conf"
+for host in hostA hostB; do
+    service=$(echo "$host" | tr A-Z a-z)_dev
+    printf 'auth required pam_env.so conffile=%s readenv=0\nauth required %s config=%s remember_days=1 %s\n' \
+        "$W/authinfo.conf" "$MODULE" "$W/$host.conf" "remember_services=hosta_dev,hostb_dev" >"$W/services/$service"
+done
+# A wrong answer tells a skip (success) from a prompt (PAM_AUTH_ERR).
+expect_eq "device not remembered yet: asked through host B" $AUTH_ERR "$(login hostb_dev daemon ZZZZZZZZ)"
+expect_eq "a good code through host A remembers the key" $SUCCESS "$(login hosta_dev daemon "${codes[3]}")"
+expect_eq "... one row in twofactor.devices, no key in it" "1 0" \
+    "$(pg_psql tf_fleet -tAc "SELECT count(*), count(*) FILTER (WHERE fingerprint LIKE '%AAAAC3%' OR address <> '') FROM twofactor.devices" | tr '|' ' ')"
+expect_eq "through host B: no code asked" $SUCCESS "$(login hostb_dev daemon ZZZZZZZZ)"
+expect_eq "list --json through host B shows the device" 1 "$(CONF=hostB admin list daemon --json | json 'len(d["users"][0]["devices"])')"
+CONF=hostB admin forget daemon --all 2>/dev/null
+expect_eq "forgotten through host B: asked through host A" $AUTH_ERR "$(login hosta_dev daemon ZZZZZZZZ)"
+expect_eq "... and the row is gone" 0 "$(pg_psql tf_fleet -tAc "SELECT count(*) FROM twofactor.devices")"
+admin unlock daemon 2>/dev/null
 
 # ---- an account without a second factor is counted the same way ----
 
