@@ -261,11 +261,12 @@ int run(Attempt& a)
     // A remembered device (docs/devices.md) skips the prompt; checked again,
     // and its use recorded, under the store's lock.
     const std::optional<DeviceIdentity> device = login_device(a.pamh, a.config, a.fields, a.logger);
-    if (device && state && may_skip_prompt(*state, device->id, a.clock.now())) {
+    if (device && state && may_skip_prompt(*state, device->id, a.clock.now(), a.config.remember_days)) {
         std::optional<std::string> used;
         if (const int rc = guarded(a,
                                    [&] {
-                                       used = use_remembered_device(*store, a.fields.user, *device, a.clock.now());
+                                       used = use_remembered_device(*store, a.fields.user, *device, a.clock.now(),
+                                                                    a.config.remember_days);
                                        return PAM_SUCCESS;
                                    });
             rc != PAM_SUCCESS)

@@ -35,18 +35,20 @@ std::optional<DeviceIdentity> login_device(pam_handle_t* pamh, const Config& con
     return device;
 }
 
-bool may_skip_prompt(const UserState& state, const DeviceId& device, std::int64_t now)
+bool may_skip_prompt(const UserState& state, const DeviceId& device, std::int64_t now, unsigned remember_days)
 {
     const bool locked = state.locked_until != 0 && now < state.locked_until;
-    return state.enrolled() && !locked && find_device(state.devices, device, now) != nullptr;
+    const Device* found = find_device(state.devices, device, now);
+    return state.enrolled() && !locked && found != nullptr
+        && now < found->first_used + std::int64_t{remember_days} * 86400;
 }
 
 std::optional<std::string> use_remembered_device(StateStore& store, const std::string& user,
-                                                 const DeviceIdentity& device, std::int64_t now)
+                                                 const DeviceIdentity& device, std::int64_t now, unsigned remember_days)
 {
     bool skip = false;
     store.update(user, [&](std::optional<UserState>& state) {
-        if (!state || !may_skip_prompt(*state, device.id, now))
+        if (!state || !may_skip_prompt(*state, device.id, now, remember_days))
             return false;
         drop_expired_devices(state->devices, now);
         for (Device& d : state->devices)

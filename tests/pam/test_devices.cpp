@@ -114,6 +114,19 @@ void expiry_counts_from_the_code(void** state)
     assert_true(dir.load("alice").devices.empty());
 }
 
+// remember_days lowered after the fact: what was stored for 7 days lasts 1.
+void lowered_remember_days_applies_at_once(void** state)
+{
+    StateDir& dir = dir_of(state);
+    dir.enroll_totp("alice", kT0 - 3600);
+    code_from(kKeyA, kT0); // remembered by "sshd", remember_days=7
+    set_time(kT0 + kDay - 1);
+    expect_skipped(from(kKeyA, {}, "sshd_1day"));
+    set_time(kT0 + kDay);
+    expect_asked(from(kKeyA, {}, "sshd_1day"));
+    expect_skipped(from(kKeyA)); // still 7 days where remember_days is 7
+}
+
 void forgotten_device_is_asked(void** state)
 {
     StateDir& dir = dir_of(state);
@@ -271,6 +284,7 @@ int main()
         cmocka_unit_test_setup_teardown(remembered_key_skips_the_prompt, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(expiry_counts_from_the_code, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(forgotten_device_is_asked, setup_state, teardown_state),
+        cmocka_unit_test_setup_teardown(lowered_remember_days_applies_at_once, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(forged_or_malformed_auth_info_never_skips, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(locked_out_user_is_never_skipped, setup_state, teardown_state),
         cmocka_unit_test_setup_teardown(unenrolled_user_is_never_skipped, setup_state, teardown_state),
