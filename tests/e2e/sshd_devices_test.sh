@@ -76,21 +76,20 @@ account required pam_permit.so
 session required pam_permit.so
 password required pam_deny.so
 PAM
-# Another service, whose PAM environment does get SSH_AUTH_INFO_0 (through
-# pam_env, as a user's ~/.pam_environment could with user_readenv): it is
-# not in remember_services, so it never skips.
-cat > "$work/pam_env.conf" <<ENV
-SSH_AUTH_INFO_0 DEFAULT="publickey $(cut -d' ' -f1-2 "$work/key_a.pub")"
-ENV
+# Another service, whose PAM environment does get SSH_AUTH_INFO_0 (put there
+# by a test module, as sshd would; as a module that lets users write the PAM
+# environment could): it is not in remember_services, so it never skips.
+putenv=${TWOFACTOR_TEST_PUTENV:?the test module pam_test_putenv.so (set by ctest)}
+echo "publickey $(cut -d' ' -f1-2 "$work/key_a.pub")" >"$work/auth_info"
 cat > "/etc/pam.d/$other" <<PAM
-auth required pam_env.so conffile=$work/pam_env.conf readenv=0
+auth optional $putenv file=$work/auth_info
 auth required $module config=$work/twofactor.conf remember_services=$service
 account required pam_permit.so
 PAM
 # The same stack, listed: it does skip. The control that shows the check
-# above can fail, and why pam_env must not feed a listed service.
+# above can fail, and why nothing a user controls may feed a listed service.
 cat > "/etc/pam.d/$listed" <<PAM
-auth required pam_env.so conffile=$work/pam_env.conf readenv=0
+auth optional $putenv file=$work/auth_info
 auth required $module config=$work/twofactor.conf remember_services=$service,$listed remember_by=key
 account required pam_permit.so
 PAM

@@ -142,14 +142,13 @@ expect_eq "after unlock the code works" $SUCCESS "$(login hostb daemon "${codes[
 
 # ---- a device remembered through one host is remembered on the other ----
 
-# SSH_AUTH_INFO_0 in the PAM environment, as sshd puts it there (pam_env
-# stands in for sshd here); both services are in remember_services.
-echo 'SSH_AUTH_INFO_0 DEFAULT="publickey ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJgSssSrIOneifwpUM02GR2GgsviF6UrEP/jqopqmtUM"' \
-    >"$W/authinfo.conf"
+# SSH_AUTH_INFO_0 in the PAM environment, as sshd puts it there (a test
+# module stands in for sshd); both services are in remember_services.
+echo 'publickey ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJgSssSrIOneifwpUM02GR2GgsviF6UrEP/jqopqmtUM' >"$W/auth_info"
 for host in hostA hostB; do
     service=$(echo "$host" | tr A-Z a-z)_dev
-    printf 'auth required pam_env.so conffile=%s readenv=0\nauth required %s config=%s remember_days=1 %s\n' \
-        "$W/authinfo.conf" "$MODULE" "$W/$host.conf" "remember_services=hosta_dev,hostb_dev" >"$W/services/$service"
+    printf 'auth optional %s file=%s\nauth required %s config=%s remember_days=1 %s\n' "$TWOFACTOR_TEST_PUTENV" \
+        "$W/auth_info" "$MODULE" "$W/$host.conf" "remember_services=hosta_dev,hostb_dev" >"$W/services/$service"
 done
 # A wrong answer tells a skip (success) from a prompt (PAM_AUTH_ERR).
 expect_eq "device not remembered yet: asked through host B" $AUTH_ERR "$(login hostb_dev daemon ZZZZZZZZ)"
