@@ -138,6 +138,24 @@ std::vector<IpNetwork> parse_networks(const Setting& s)
     return networks;
 }
 
+// "sshd" or "sshd, other": PAM service names, at least one.
+std::vector<std::string> parse_services(const Setting& s)
+{
+    std::vector<std::string> names = parse_list(s);
+    if (names.empty())
+        fail(s, "must not be empty");
+    for (const std::string& name : names) {
+        bool valid = name.size() <= 64;
+        for (const char c : name)
+            valid = valid
+                && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+                    || c == '-');
+        if (!valid)
+            fail(s, "expected service names separated by commas, got '" + *s.value + "'");
+    }
+    return names;
+}
+
 struct Key {
     const char* name;
     void (*set)(Config&, const Setting&);
@@ -213,6 +231,17 @@ constexpr Key kKeys[] = {
     {"exempt_groups", [](Config& c, const Setting& s) { c.exempt_groups = parse_list(s); }},
     {"require_groups", [](Config& c, const Setting& s) { c.require_groups = parse_list(s); }},
     {"exempt_networks", [](Config& c, const Setting& s) { c.exempt_networks = parse_networks(s); }},
+    {"remember_days", [](Config& c, const Setting& s) { c.remember_days = parse_unsigned(s, 0, kMaxRememberDays); }},
+    {"remember_by",
+     [](Config& c, const Setting& s) {
+         const auto by = parse_remember_by(require_value(s));
+         if (!by)
+             fail(s, "expected key, key+address or address, got '" + *s.value + "'");
+         c.remember_by = *by;
+     }},
+    {"remember_services", [](Config& c, const Setting& s) { c.remember_services = parse_services(s); }},
+    {"max_devices",
+     [](Config& c, const Setting& s) { c.max_devices = parse_unsigned(s, 1, static_cast<unsigned>(kMaxDevices)); }},
 };
 
 std::string_view trim(std::string_view s)

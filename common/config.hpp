@@ -5,6 +5,7 @@
 #pragma once
 
 #include "crypto.hpp"
+#include "devices.hpp"
 #include "ip_network.hpp"
 #include "totp.hpp"
 
@@ -62,6 +63,11 @@ struct Config {
     std::vector<std::string> exempt_groups;
     std::vector<std::string> require_groups;
     std::vector<IpNetwork> exempt_networks;
+    // Recognised devices (docs/devices.md): off while remember_days is 0.
+    unsigned remember_days = 0;
+    RememberBy remember_by = RememberBy::key;
+    std::vector<std::string> remember_services{"sshd"};
+    unsigned max_devices = 10;
 };
 
 // One setting from somewhere: "key=value" or a bare "key" (a boolean set to yes).

@@ -29,7 +29,19 @@ constexpr std::string_view kMagic = "twofactor-state";
 constexpr std::int64_t kMaxSkewRecord = 86400;
 
 // Record order is fixed; each record appears at most once, except `code`.
-enum Rank { r_header, r_user, r_totp, r_totp_last_step, r_failures, r_skew, r_last_login, r_codes, r_code, r_end };
+enum Rank {
+    r_header,
+    r_user,
+    r_totp,
+    r_totp_last_step,
+    r_failures,
+    r_skew,
+    r_last_login,
+    r_codes,
+    r_code,
+    r_device,
+    r_end
+};
 
 struct RecordKind {
     std::string_view name;
@@ -44,6 +56,7 @@ constexpr RecordKind kRecords[] = {
     {"last-login", r_last_login},
     {"codes", r_codes},
     {"code", r_code},
+    {"device", r_device},
     {"end", r_end},
 };
 
@@ -111,7 +124,7 @@ public:
                     kind = &k;
             if (!kind)
                 fail(StateErrc::unknown_key, shown_record_name(key));
-            if (kind->rank < last || (kind->rank == last && kind->rank != r_code))
+            if (kind->rank < last || (kind->rank == last && kind->rank != r_code && kind->rank != r_device))
                 fail(kind->rank == last ? StateErrc::duplicate_key : StateErrc::malformed_line,
                      std::string(kind->name) + " out of order");
             last = kind->rank;
@@ -136,6 +149,8 @@ public:
                 saw_failures = true;
                 break;
             case r_skew:
+                if (version_ < 2)
+                    fail(StateErrc::unknown_key, "skew");
                 want(3);
                 // Canonical only ("-0", "-05" would be written back otherwise).
                 if (fields_[2].size() > 1 && fields_[2][0] == '-' && fields_[2][1] == '0')
@@ -155,6 +170,16 @@ public:
                 if (st.codes->slots.size() >= expected_codes)
                     fail(StateErrc::too_many_codes);
                 st.codes->slots.push_back(parse_code());
+                break;
+            case r_device:
+                if (version_ < 2)
+                    fail(StateErrc::unknown_key, "device");
+                if (st.devices.size() >= kMaxDevices)
+                    fail(StateErrc::bad_value, "too many devices");
+                st.devices.push_back(parse_device());
+                for (std::size_t i = 0; i + 1 < st.devices.size(); ++i)
+                    if (st.devices[i].id == st.devices.back().id)
+                        fail(StateErrc::duplicate_key, "device id repeated");
                 break;
             case r_end:
                 want(1);
@@ -219,7 +244,11 @@ private:
     {
         if (fields_.size() != 2 || fields_[0] != kMagic)
             fail(StateErrc::bad_header);
-        if (fields_[1] != "1")
+        if (fields_[1] == "1")
+            version_ = 1;
+        else if (fields_[1] == "2")
+            version_ = 2;
+        else
             fail(StateErrc::unsupported_version);
     }
 
@@ -337,7 +366,25 @@ private:
         return slot;
     }
 
+    Device parse_device()
+    {
+        // device ID_HEX FINGERPRINT ADDRESS FIRST_USED LAST_USED EXPIRES_AT
+        want(7);
+        Device d;
+        if (!from_hex(fields_[1], d.id.data(), d.id.size()))
+            fail(StateErrc::bad_value, "device id");
+        d.fingerprint = text_field(2);
+        d.address = text_field(3);
+        if (d.fingerprint.empty() && d.address.empty())
+            fail(StateErrc::missing_field, "device without fingerprint or address");
+        d.first_used = number<std::int64_t>(4);
+        d.last_used = number<std::int64_t>(5);
+        d.expires_at = number<std::int64_t>(6);
+        return d;
+    }
+
     std::string_view rest_;
+    int version_ = 0;
     std::vector<std::string_view> fields_;
     int line_no_ = 0;
 };
@@ -352,7 +399,7 @@ SecureChars serialize_user_state(const UserState& st)
 {
     SecureChars out;
     out.reserve(1024);
-    append(out, "twofactor-state 1\nuser ");
+    append(out, "twofactor-state " + std::to_string(kStateFormatVersion) + "\nuser ");
     append(out, st.user);
     append(out, "\n");
     if (st.totp) {
@@ -394,6 +441,11 @@ SecureChars serialize_user_state(const UserState& st)
                 append(out, " -\n");
         }
     }
+    for (const Device& d : st.devices)
+        append(out,
+               "device " + to_hex(d.id.data(), d.id.size()) + " " + encode_field(d.fingerprint) + " "
+                   + encode_field(d.address) + " " + std::to_string(d.first_used) + " " + std::to_string(d.last_used)
+                   + " " + std::to_string(d.expires_at) + "\n");
     append(out, "end\n");
     return out;
 }

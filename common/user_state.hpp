@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backup_codes.hpp"
+#include "devices.hpp"
 #include "secure_memory.hpp"
 #include "totp.hpp"
 
@@ -10,10 +11,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace twofactor {
 
-inline constexpr int kStateFormatVersion = 1;
+// Version 2 adds `device` records; version 1 is still read (docs/state-format.md).
+inline constexpr int kStateFormatVersion = 2;
 // The largest state the writer can produce (100 used backup codes, every
 // text field at its limit, all escaped) is under 90 KB; the cap leaves room
 // so that no state the store writes is refused when read back.
@@ -52,6 +55,7 @@ struct UserState {
     std::int64_t locked_until = 0; // 0: not locked
     std::optional<SkewSeen> last_skew;
     std::optional<LastLogin> last_login;
+    std::vector<Device> devices; // recognised devices (devices.hpp), at most kMaxDevices
 
     bool enrolled() const { return totp.has_value() || codes.has_value(); }
 };

@@ -31,6 +31,8 @@ VerifyPolicy VerifyPolicy::from(const Config& config)
     p.backup_codes = !config.no_backup_codes;
     p.decoy_kdf = config.scrypt;
     p.decoy_code_length = config.backup_code_length;
+    p.remember_days = config.remember_days;
+    p.max_devices = config.max_devices;
     return p;
 }
 
@@ -142,7 +144,8 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
         result.locked_until = state.locked_until;
         return result;
     }
-    state.locked_until = 0; // an expired lockout is over
+    state.locked_until = 0;                   // an expired lockout is over
+    drop_expired_devices(state.devices, now); // whatever is written next leaves them out
     if (!state.enrolled()) {
         result.verdict = Verdict::not_enrolled;
         count_failure(state, now, policy, result);
@@ -162,6 +165,10 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
         result.method = method;
         state.failures = 0;
         state.last_login = LastLogin{now, *method, context.service, context.rhost, context.tty};
+        if (context.device && policy.remember_days > 0) {
+            remember_device(state.devices, *context.device, now, policy.remember_days, policy.max_devices);
+            result.remembered = short_id(context.device->id);
+        }
         return result;
     }
     result.verdict = Verdict::wrong_code;

@@ -8,6 +8,7 @@
 #include "backup_codes.hpp"
 #include "clock.hpp"
 #include "config.hpp"
+#include "devices.hpp"
 #include "state_store.hpp"
 #include "user_state.hpp"
 
@@ -22,6 +23,9 @@ struct LoginContext {
     std::string service;
     std::string rhost;
     std::string tty;
+    // The device the first factor came from, when remembering applies to
+    // this login (docs/devices.md): remembered if the code is accepted.
+    std::optional<DeviceIdentity> device = std::nullopt;
 };
 
 enum class Verdict {
@@ -44,6 +48,7 @@ struct VerifyResult {
     // away (common/clock_skew.hpp): how far off the device's clock is, in
     // seconds (< 0: behind). Still a wrong code, counted as one.
     std::optional<std::int64_t> skew_seconds;
+    std::string remembered = {}; // short id of the device this code remembered
 };
 
 struct VerifyPolicy {
@@ -64,6 +69,10 @@ struct VerifyPolicy {
     // return codes, the write) does not tell who is enrolled. Off, a user
     // who is not enrolled gets not_enrolled and nothing is written.
     bool count_unenrolled = false;
+    // Recognised devices: an accepted code remembers the context's device
+    // for this many days (0: never), keeping at most max_devices.
+    unsigned remember_days = 0;
+    std::size_t max_devices = 10;
 
     static VerifyPolicy from(const Config& config);
 };

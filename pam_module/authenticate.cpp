@@ -11,6 +11,7 @@
 #include "login_policy.hpp"
 #include "messages.hpp"
 #include "pam_logger.hpp"
+#include "remembered_device.hpp"
 #include "state_store.hpp"
 #include "verifier.hpp"
 
@@ -186,6 +187,8 @@ int report(Attempt& a, const VerifyResult& r)
             if (method == Method::backup_code)
                 line.add("codes_remaining", std::to_string(r.codes_remaining))
                     .add("codes_total", std::to_string(r.codes_total));
+            if (!r.remembered.empty())
+                line.add("remembered", r.remembered);
         });
         return PAM_SUCCESS;
     }
@@ -337,6 +340,27 @@ int run(Attempt& a)
                    [](LogLine& line) { line.add("reason", "not_enrolled").add("nullok", "yes"); });
         return PAM_IGNORE;
     }
+    // A remembered device (docs/devices.md) skips the prompt; checked again,
+    // and its use recorded, under the store's lock.
+    const std::optional<DeviceIdentity> device = login_device(a.pamh, a.config, a.fields, a.logger);
+    if (device && state && may_skip_prompt(*state, device->id, a.clock.now(), a.config.remember_days)) {
+        std::optional<std::string> used;
+        if (const int rc = guarded(a,
+                                   [&] {
+                                       used = use_remembered_device(*store, a.fields.user, *device, a.clock.now(),
+                                                                    a.config.remember_days);
+                                       return PAM_SUCCESS;
+                                   });
+            rc != PAM_SUCCESS)
+            return rc;
+        if (used) {
+            state.reset();
+            store->idle();
+            a.decision(LogLevel::info, "accepted", {},
+                       [&](LogLine& line) { line.add("decision", "remembered").add("device", *used); });
+            return PAM_SUCCESS;
+        }
+    }
     // Without nullok an unenrolled user is prompted like anyone else, so the
     // prompts do not tell who is enrolled; the verifier then says not_enrolled
     // and, for an account, counts the failure as for an enrolled user.
@@ -358,7 +382,7 @@ int run(Attempt& a)
     // fill the state directory (pam_twofactor(8), LOCKOUT).
     policy.count_unenrolled = a.is_account && !a.config.nullok;
     Verifier verifier(*store, policy, a.clock);
-    const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty};
+    const LoginContext context{a.fields.service, a.fields.rhost, a.fields.tty, device};
     // The state read before the prompt is the verifier's snapshot: the file
     // is read once more, under the lock, and not a third time.
     return guarded(a, [&] {

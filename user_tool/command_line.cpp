@@ -11,10 +11,11 @@ namespace twofactor::self_service {
 const char* const kUsage = "Usage: twofactor status\n"
                            "       twofactor new-codes\n"
                            "       twofactor enroll [--qr utf8|ansi|none]\n"
+                           "       twofactor forget\n"
                            "       twofactor --help | --version\n"
                            "\n"
                            "Manage the second factor of your own account on this host. It always acts on\n"
-                           "the account you are logged in as; new-codes and enroll first ask for your\n"
+                           "the account you are logged in as; new-codes, enroll and forget first ask for your\n"
                            "password and a current verification code.\n"
                            "\n"
                            "Commands:\n"
@@ -22,6 +23,7 @@ const char* const kUsage = "Usage: twofactor status\n"
                            "  new-codes  a new set of one-time backup codes, shown once; the old set stops working\n"
                            "  enroll     set up a new authenticator app (QR code), confirmed by a code from it;\n"
                            "             the previous app stops working, backup codes are kept\n"
+                           "  forget     forget your recognised devices: each is asked for a code again\n"
                            "\n"
                            "Options:\n"
                            "  --qr STYLE  enroll: utf8 (default; light-on-dark terminals), ansi (any terminal)\n"
@@ -40,6 +42,7 @@ constexpr std::pair<Operation, const char*> kOperationNames[] = {
     {Operation::status, "status"},
     {Operation::new_codes, "new-codes"},
     {Operation::enroll, "enroll"},
+    {Operation::forget, "forget"},
 };
 
 } // namespace

@@ -1,4 +1,4 @@
-// The command line of twofactor(1), deliberately tiny: three commands, and
+// The command line of twofactor(1), deliberately tiny: four commands, and
 // --help, --version and (for enroll) --qr STYLE. There is no way to name a
 // user, a configuration file or a state directory: the tool acts on the
 // real uid's account with /etc/security/twofactor.conf, full stop.
@@ -11,8 +11,8 @@
 
 namespace twofactor::self_service {
 
-enum class Operation { status, new_codes, enroll };
-const char* to_string(Operation operation); // "status", "new-codes", "enroll"
+enum class Operation { status, new_codes, enroll, forget };
+const char* to_string(Operation operation); // "status", "new-codes", "enroll", "forget"
 
 struct CommandLine {
     enum class Action { run, help, version } action = Action::run;

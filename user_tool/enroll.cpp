@@ -34,6 +34,7 @@ ExitCode run_enroll(Session& session)
         replaced = state.totp.has_value();
         has_codes = state.codes && state.codes->remaining() > 0;
         state.totp = std::move(enrolment.totp);
+        state.devices.clear(); // a new secret: every device proves itself again
     });
     session.privileges.drop_permanently();
     audit(session.subject, "enroll", Outcome::success,

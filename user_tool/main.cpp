@@ -45,6 +45,8 @@ ExitCode dispatch(Session& session)
         return run_new_codes(session);
     case Operation::enroll:
         return run_enroll(session);
+    case Operation::forget:
+        return run_forget(session);
     }
     return ExitCode::usage;
 }

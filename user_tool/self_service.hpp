@@ -91,5 +91,6 @@ void update_own_state(Session& session, const std::optional<UserState>& checked,
 ExitCode run_status(Session& session);
 ExitCode run_new_codes(Session& session);
 ExitCode run_enroll(Session& session);
+ExitCode run_forget(Session& session);
 
 } // namespace twofactor::self_service

@@ -61,7 +61,9 @@ std::string own_user_name(uid_t uid)
 void require_allowed(const Session& session, Operation operation)
 {
     const Config& c = session.config;
-    const bool allowed = operation == Operation::status ? c.allow_user_status
+    // Forgetting devices only takes trust away: always allowed.
+    const bool allowed = operation == Operation::forget ? true
+        : operation == Operation::status                ? c.allow_user_status
         : operation == Operation::new_codes             ? c.allow_user_new_codes
                                                         : c.allow_user_enroll;
     if (!allowed)

@@ -4,6 +4,7 @@
 // from where), failures and lockout. Read-only, so no re-authentication.
 #include "self_service.hpp"
 
+#include "device_list.hpp"
 #include "output.hpp"
 
 #include "otpauth.hpp"
@@ -68,6 +69,11 @@ void print(cli::OutputBuffer& out, const UserState& s, const Config& config, std
     if (s.locked_until > now) {
         out.padded("  Locked out until:", kLabel);
         out << cli::format_time(s.locked_until) << " (too many failed codes)\n";
+    }
+
+    if (!cli::current_devices(s.devices, now).empty()) {
+        out << "  Recognised devices (no code asked until they expire; 'twofactor forget' forgets them):\n";
+        cli::print_devices(out, s.devices, now, "    ");
     }
 
     if (s.codes && s.codes->remaining() == 0)

@@ -85,6 +85,7 @@ public:
             UserState& target = cli::state_to_enrol(state, user);
             replaced = target.totp.has_value();
             target.totp = std::move(enrolment.totp);
+            target.devices.clear(); // a new secret: every device proves itself again
             return true;
         });
         if (!stored)

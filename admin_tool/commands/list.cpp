@@ -8,6 +8,7 @@
 
 #include "../json.hpp"
 
+#include "device_list.hpp"
 #include "output.hpp"
 
 #include "errors.hpp"
@@ -107,6 +108,10 @@ void print_detail(cli::OutputBuffer& out, const std::string& user, const UserSta
             << (l.method == Method::totp ? "TOTP" : "a backup code") << ", service " << shown(l.service) << ", from "
             << shown(l.rhost) << ", tty " << shown(l.tty) << '\n';
     }
+    const std::size_t devices = cli::current_devices(s.devices, now).size();
+    out << "  Devices:       "
+        << (devices == 0 ? std::string("none remembered") : std::to_string(devices) + " remembered") << '\n';
+    cli::print_devices(out, s.devices, now, "  ");
     if (!s.codes)
         return;
     out << "  SLOT  STATE   USED AT           SERVICE / REMOTE HOST / TTY\n";
@@ -182,6 +187,17 @@ void json_state(JsonWriter& w, const UserState& s, std::int64_t now)
             .end_object();
     else
         w.null();
+    w.key("devices").begin_array();
+    for (const Device& d : cli::current_devices(s.devices, now))
+        w.begin_object()
+            .field("id", short_id(d.id))
+            .field("fingerprint", d.fingerprint)
+            .field("address", d.address)
+            .field("first_used", d.first_used)
+            .field("last_used", d.last_used)
+            .field("expires_at", d.expires_at)
+            .end_object();
+    w.end_array();
 }
 
 void print_json(cli::OutputBuffer& out, const std::vector<Entry>& entries, std::int64_t now, bool named)

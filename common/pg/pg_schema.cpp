@@ -123,6 +123,24 @@ ALTER TABLE twofactor.users
 COMMENT ON COLUMN twofactor.users.skew_seconds IS
     'Offset of the step of the last refused TOTP code that belonged to a step minutes away; < 0: device behind.';
 )SQL"},
+    // Additive: builds of versions 1 and 2 never read or write devices.
+    {3, 1, "recognised devices", R"SQL(
+CREATE TABLE twofactor.devices (
+    user_id     bigint NOT NULL REFERENCES twofactor.users ON DELETE CASCADE,
+    device_id   bytea NOT NULL CHECK (octet_length(device_id) = 32),
+    fingerprint text NOT NULL,
+    address     text NOT NULL,
+    first_used  bigint NOT NULL CHECK (first_used >= 0),
+    last_used   bigint NOT NULL CHECK (last_used >= 0),
+    expires_at  bigint NOT NULL CHECK (expires_at >= 0),
+    PRIMARY KEY (user_id, device_id),
+    CHECK (fingerprint <> '' OR address <> '')
+);
+COMMENT ON TABLE twofactor.devices IS
+    'Recognised devices: a login from one skips the code until expires_at (docs/devices.md).';
+COMMENT ON COLUMN twofactor.devices.device_id IS
+    'SHA-256 over the user, the mode and the SSH key and/or address; never the key itself.';
+)SQL"},
 };
 
 constexpr int kLatest = kMigrations[sizeof kMigrations / sizeof kMigrations[0] - 1].version;

@@ -3,6 +3,7 @@
 #include "codec.hpp"
 #include "errors.hpp"
 
+#include <charconv>
 #include <climits>
 #include <unordered_map>
 
@@ -22,7 +23,10 @@ constexpr std::size_t kMaxTextInput = 256 / 3;
     " l.at, l.method, l.service, l.rhost, l.tty,"                                                                      \
     " s.set_id, s.issued_at, s.code_length, s.scrypt_log2_n, s.scrypt_r, s.scrypt_p, encode(s.salt, 'hex'),"           \
     " s.code_count,"                                                                                                   \
-    " c.slot, encode(c.hash, 'hex'), c.used_at, c.service, c.rhost, c.tty"
+    " c.slot, encode(c.hash, 'hex'), c.used_at, c.service, c.rhost, c.tty,"                                            \
+    " (SELECT string_agg(encode(d.device_id, 'hex') || ' ' || d.fingerprint || ' ' || d.address || ' '"                \
+    " || d.first_used || ' ' || d.last_used || ' ' || d.expires_at, E'\\n' ORDER BY d.first_used, d.device_id)"        \
+    " FROM twofactor.devices d WHERE d.user_id = u.user_id)"
 #define TWOFACTOR_STATE_TABLES                                                                                         \
     " FROM twofactor.users u"                                                                                          \
     " LEFT JOIN twofactor.totp_secrets t ON t.user_id = u.user_id"                                                     \
@@ -72,6 +76,7 @@ enum Column {
     code_service,
     code_rhost,
     code_tty,
+    devices,      // one line per device, fields separated by single spaces
     name_of_user, // kSelectStates only
 };
 
@@ -165,7 +170,51 @@ public:
         return set;
     }
 
+    // "ID_HEX FINGERPRINT ADDRESS FIRST LAST EXPIRES" lines, the text fields
+    // encoded as encode_pg_text does (so without spaces) and possibly empty.
+    std::vector<Device> device_list() const
+    {
+        std::vector<Device> out;
+        if (null(0, devices))
+            return out;
+        std::string_view rest = text(0, devices);
+        while (!rest.empty()) {
+            const auto nl = rest.find('\n');
+            const std::string_view line = rest.substr(0, nl);
+            rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+            std::vector<std::string_view> f;
+            for (std::size_t start = 0;;) {
+                const auto sp = line.find(' ', start);
+                f.push_back(line.substr(start, sp == std::string_view::npos ? sp : sp - start));
+                if (sp == std::string_view::npos)
+                    break;
+                start = sp + 1;
+            }
+            if (f.size() != 6)
+                corrupt("device row");
+            Device d;
+            if (!from_hex(f[0], d.id.data(), d.id.size()))
+                corrupt("device id");
+            d.fingerprint = decode_pg_text(f[1]);
+            d.address = decode_pg_text(f[2]);
+            d.first_used = number(f[3]);
+            d.last_used = number(f[4]);
+            d.expires_at = number(f[5]);
+            out.push_back(std::move(d));
+        }
+        return out;
+    }
+
 private:
+    std::int64_t number(std::string_view f) const
+    {
+        std::int64_t v = 0;
+        const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+        if (f.empty() || ec != std::errc() || ptr != f.data() + f.size() || v < 0)
+            corrupt("device time");
+        return v;
+    }
+
     const PgResult& r_;
     int first_;
     int count_;
@@ -230,6 +279,7 @@ StoredState parse_state(const PgResult& r, int first, int count, const std::stri
         st.totp = row.totp();
     if (!row.null(0, login_at))
         st.last_login = row.last_login();
+    st.devices = row.device_list();
     if (!row.null(0, set_id)) {
         out.set_id = row.integer(0, set_id, 1);
         st.codes = row.codes();

@@ -50,6 +50,11 @@ constexpr const char* kInsertSet
 constexpr const char* kUseCode = "UPDATE twofactor.codes SET used_at = $3, service = $4, rhost = $5, tty = $6"
                                  " WHERE set_id = $1 AND slot = $2 AND used_at IS NULL";
 
+constexpr const char* kDeleteDevices = "DELETE FROM twofactor.devices WHERE user_id = $1";
+constexpr const char* kInsertDevice
+    = "INSERT INTO twofactor.devices (user_id, device_id, fingerprint, address, first_used, last_used, expires_at)"
+      " VALUES ($1, decode($2, 'hex'), $3, $4, $5, $6, $7)";
+
 constexpr const char* kAudit
     = "INSERT INTO twofactor.audit_log (user_name, at, method, set_id, slot, totp_step, service, rhost, tty,"
       " client_host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -108,6 +113,7 @@ public:
         totp(old ? old->totp : std::nullopt, after);
         last_login(old ? old->last_login : std::nullopt, after.last_login);
         codes(old ? old->codes : std::nullopt, before ? before->set_id : std::nullopt, after);
+        devices(old, after);
     }
 
 private:
@@ -257,6 +263,31 @@ private:
                 codes.add_null().add_null().add_null().add_null();
         }
         c_.exec(sql.c_str(), codes, deadline_);
+    }
+
+    // A handful of rows at most: any difference rewrites them all.
+    void devices(const UserState* old, const UserState& after)
+    {
+        const auto same = [](const Device& a, const Device& b) {
+            return a.id == b.id && a.fingerprint == b.fingerprint && a.address == b.address
+                && a.first_used == b.first_used && a.last_used == b.last_used && a.expires_at == b.expires_at;
+        };
+        if (old
+            && std::equal(old->devices.begin(), old->devices.end(), after.devices.begin(), after.devices.end(), same))
+            return;
+        if (old && !old->devices.empty())
+            c_.exec(kDeleteDevices, PgParams{}.add(user_id_), deadline_);
+        for (const Device& d : after.devices)
+            c_.exec(kInsertDevice,
+                    PgParams{}
+                        .add(user_id_)
+                        .add(to_hex(d.id.data(), d.id.size()))
+                        .add(encode_pg_text(d.fingerprint))
+                        .add(encode_pg_text(d.address))
+                        .add(d.first_used)
+                        .add(d.last_used)
+                        .add(d.expires_at),
+                    deadline_);
     }
 
     void audit(std::int64_t at, const char* method, std::optional<std::int64_t> set_id,

@@ -170,7 +170,8 @@ check "list JSON shape (docs/json.md)" json "
 assert set(d) == {'version','users','errors','not_enrolled'} and d['version'] == 1, sorted(d)
 assert [u['user'] for u in d['users']] == ['bin','daemon','sys'], d['users']
 for u in d['users']:
-    assert set(u) == {'user','enrolled','totp','codes','failures','locked','locked_until','last_skew','last_login'}, sorted(u)
+    assert set(u) == {'user','enrolled','totp','codes','failures','locked','locked_until','last_skew','last_login','devices'}, sorted(u)
+    assert u['devices'] == [], u['devices']
     assert u['enrolled'] is True
 b = d['users'][0]
 assert b['totp'] is None and b['codes']['length'] == 12
@@ -181,6 +182,16 @@ assert {'slot','used'} == set(b['codes']['slots'][0])
 s = d['users'][2]
 assert s['codes'] is None and s['totp'] == {'algorithm':'sha256','digits':8,'period':60,'enrolled_at':s['totp']['enrolled_at'],'last_step':s['totp']['last_step']}
 assert d['errors'] == [] and d['not_enrolled'] == []"
+echo "# forget (recognised devices; docs/devices.md)"
+expect "forget without DEVICE or --all" 2 -- forget bin
+expect "forget with DEVICE and --all" 2 -- forget bin abcdef0123 --all
+expect "forget with a short DEVICE" 2 -- forget bin abc
+expect "forget a device bin does not have" 3 -- forget bin abcdef0123
+expect "forget --all with none remembered" 0 -- forget bin --all
+check "says none were forgotten" grep -q "forgot 0 recognised device(s) of bin" "$W/err"
+expect "forget for a user without state" 3 -- forget nobody --all
+expect "list bin says no device is remembered" 0 -- list bin
+check "Devices: none remembered" grep -q "^  Devices:       none remembered$" "$W/out"
 # A remote host name is chosen by whoever connects: one holding terminal
 # escapes must not reach the admin's terminal raw, and must survive in JSON.
 sed -i 's/ twofactor-admin - / twofactor-admin %1B%5D0%3Bpwned%07%FF /' "$STATE/bin"

@@ -99,6 +99,9 @@ pam_handle_t* start(const LoginRequest& request, pam_conv* conv)
     if (!request.tty.empty())
         pam_set_item(ph, PAM_TTY, request.tty.c_str());
     pam_set_item(ph, PAM_FAIL_DELAY, reinterpret_cast<const void*>(&record_fail_delay));
+    for (const std::string& entry : request.pam_env)
+        if (pam_putenv(ph, entry.c_str()) != PAM_SUCCESS)
+            fail_msg("pam_putenv failed");
     return ph;
 }
 

@@ -46,6 +46,9 @@ struct LoginRequest {
     std::string rhost = "203.0.113.5";
     std::string tty = "ssh";
     int flags = 0;
+    // "NAME=value" entries put in the PAM environment before the stack
+    // runs, as sshd puts SSH_AUTH_INFO_0 there (pam_putenv).
+    std::vector<std::string> pam_env;
 };
 
 struct LoginResult {

@@ -143,6 +143,28 @@ expect_eq "a code typed while locked out is not spent" 8 "$(remaining daemon)"
 admin unlock daemon 2>/dev/null
 expect_eq "after unlock the code works" $SUCCESS "$(login hostb daemon "${codes[2]}")"
 
+# ---- a device remembered through one host is remembered on the other ----
+
+# SSH_AUTH_INFO_0 in the PAM environment, as sshd puts it there (a test
+# module stands in for sshd); both services are in remember_services.
+echo 'publickey ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJgSssSrIOneifwpUM02GR2GgsviF6UrEP/jqopqmtUM' >"$W/auth_info"
+for host in hostA hostB; do
+    service=$(echo "$host" | tr A-Z a-z)_dev
+    printf 'auth optional %s file=%s\nauth required %s config=%s remember_days=1 %s\n' "$TWOFACTOR_TEST_PUTENV" \
+        "$W/auth_info" "$MODULE" "$W/$host.conf" "remember_services=hosta_dev,hostb_dev" >"$W/services/$service"
+done
+# A wrong answer tells a skip (success) from a prompt (PAM_AUTH_ERR).
+expect_eq "device not remembered yet: asked through host B" $AUTH_ERR "$(login hostb_dev daemon ZZZZZZZZ)"
+expect_eq "a good code through host A remembers the key" $SUCCESS "$(login hosta_dev daemon "${codes[3]}")"
+expect_eq "... one row in twofactor.devices, no key in it" "1 0" \
+    "$(pg_psql tf_fleet -tAc "SELECT count(*), count(*) FILTER (WHERE fingerprint LIKE '%AAAAC3%' OR address <> '') FROM twofactor.devices" | tr '|' ' ')"
+expect_eq "through host B: no code asked" $SUCCESS "$(login hostb_dev daemon ZZZZZZZZ)"
+expect_eq "list --json through host B shows the device" 1 "$(CONF=hostB admin list daemon --json | json 'len(d["users"][0]["devices"])')"
+CONF=hostB admin forget daemon --all 2>/dev/null
+expect_eq "forgotten through host B: asked through host A" $AUTH_ERR "$(login hosta_dev daemon ZZZZZZZZ)"
+expect_eq "... and the row is gone" 0 "$(pg_psql tf_fleet -tAc "SELECT count(*) FROM twofactor.devices")"
+admin unlock daemon 2>/dev/null
+
 # ---- an account without a second factor is counted the same way ----
 
 # games has no state: its failures are counted in a row of its own (the

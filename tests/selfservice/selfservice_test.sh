@@ -270,6 +270,27 @@ run_self -- status
 check_contains "status: codes left" "10 of 10 left" "$work/out"
 check_contains "status: last verified login" "backup code, via twofactor on /dev/pts/" "$work/out"
 
+# --- forget: recognised devices shown by status, forgotten after re-auth ----
+add_device() { # a remembered device, as pam_twofactor writes it (docs/state-format.md)
+  local now; now=$(date +%s)
+  sed -i "s/^end\$/device ${1}$(printf '0%.0s' $(seq 56)) SHA256:tzFaPPZkZHh1tZ4fiNWqqRtfC4UKbOwB2sXlsDJCIW8 - $now $now $((now + 86400))\nend/" \
+    "$state/$user"
+}
+add_device 5a5a5a5a
+run_self -- status
+check_contains "status lists a recognised device" "5a5a5a5a0000" "$work/out"
+run_self "wrong-$password" -- forget
+check "forget with a wrong password: refused" 1 "$RC"
+check "the device is kept" 1 "$(grep -c '^device ' "$state/$user")"
+next_code
+run_self "$password" "$CODE" -- forget
+check "forget (password + TOTP)" 0 "$RC"
+check_contains "forget says how many" "Forgot 1 recognised device" "$work/out"
+check "no device left" 0 "$(grep -c '^device ' "$state/$user" || true)"
+run_self -- forget
+check "forget with none: nothing asked, done" 0 "$RC"
+add_device 6b6b6b6b
+
 # --- enroll over an existing secret: replaced only once confirmed ---------
 codes_before=$(codes_header)
 next_code
@@ -282,6 +303,7 @@ if [ -n "$SECRET" ] && [ "$SECRET" != "$old_secret" ]; then ok "a new secret was
 else not_ok "a new secret was shown"; fi
 check "the new secret is stored" "$SECRET" "$(totp_secret)"
 check "backup codes kept" "$codes_before" "$(codes_header)"
+check "a new secret forgets the devices" 0 "$(grep -c '^device ' "$state/$user" || true)"
 NEXT_STEP=$(( $(date +%s) / 30 + 2 ))
 
 before=$(state_sum)

@@ -39,6 +39,59 @@ void defaults(void** /*state*/)
     assert_false(c.nullok);
     assert_int_equal(c.pg_unavailable, Config::PgUnavailable::deny);
     assert_string_equal(c.local_state_dir.c_str(), "/var/lib/twofactor-local");
+    assert_int_equal(c.remember_days, 0);
+    assert_int_equal(c.remember_by, RememberBy::key);
+    assert_int_equal(c.remember_services.size(), 1);
+    assert_string_equal(c.remember_services[0].c_str(), "sshd");
+    assert_int_equal(c.max_devices, 10);
+}
+
+// Every new key of recognised devices: bad values named with file, line and key.
+void device_keys(void** /*state*/)
+{
+    TempStateDir dir;
+    const std::string f = dir.file("dev.conf");
+    const auto file_error = [&](const std::string& text) {
+        dir.write("dev.conf", text, 0644);
+        return config_error([&] { (void)load_config(f, {}); });
+    };
+    dir.write("dev.conf",
+              "remember_days = 90\nremember_by = key+address\nremember_services = sshd, ssh-alt\nmax_devices = 50\n",
+              0644);
+    const Config c = load_config(f, {});
+    assert_int_equal(c.remember_days, 90);
+    assert_int_equal(c.remember_by, RememberBy::key_address);
+    assert_int_equal(c.remember_services.size(), 2);
+    assert_string_equal(c.remember_services[1].c_str(), "ssh-alt");
+    assert_int_equal(c.max_devices, 50);
+    assert_int_equal(load_config_from_arguments({"remember_by=address"}).remember_by, RememberBy::address);
+
+    const struct {
+        const char* line;
+        const char* error;
+    } cases[] = {
+        {"remember_days = 91", "remember_days: must be between 0 and 90"},
+        {"remember_days = -1", "remember_days: expected a whole number, got '-1'"},
+        {"remember_days = x", "remember_days: expected a whole number, got 'x'"},
+        {"remember_days =", "remember_days: expected a whole number, got ''"},
+        {"remember_by = foo", "remember_by: expected key, key+address or address, got 'foo'"},
+        {"remember_by = KEY", "remember_by: expected key, key+address or address, got 'KEY'"},
+        {"remember_services =", "remember_services: must not be empty"},
+        {"remember_services = sshd,", "remember_services: empty item in the list 'sshd,'"},
+        {"remember_services = sshd,,su", "remember_services: empty item in the list 'sshd,,su'"},
+        {"remember_services = a/b", "remember_services: expected service names separated by commas, got 'a/b'"},
+        {"max_devices = 0", "max_devices: must be between 1 and 50"},
+        {"max_devices = 51", "max_devices: must be between 1 and 50"},
+        {"max_devices = 99999999999999999999", "max_devices: expected a whole number, got '99999999999999999999'"},
+    };
+    for (const auto& bad : cases) {
+        const std::string got = file_error(std::string("# devices\n") + bad.line + "\n");
+        const std::string want = f + ":2: " + bad.error;
+        if (got != want)
+            fail_msg("%s: got '%s', expected '%s'", bad.line, got.c_str(), want.c_str());
+    }
+    assert_string_equal(config_error([] { (void)load_config_from_arguments({"remember_days"}); }).c_str(),
+                        "argument: remember_days: needs a value (remember_days=...)");
 }
 
 void file_then_arguments(void** /*state*/)
@@ -71,7 +124,7 @@ void file_then_arguments(void** /*state*/)
 void every_key_listed_and_settable(void** /*state*/)
 {
     const auto keys = config_keys();
-    assert_int_equal(keys.size(), 33);
+    assert_int_equal(keys.size(), 37);
     // The shipped config file names every key.
     std::ifstream in(std::string(TWOFACTOR_TEST_DATA) + "/../../conf/twofactor.conf");
     const std::string shipped((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -159,6 +212,7 @@ int main()
         cmocka_unit_test(file_then_arguments),
         cmocka_unit_test(every_key_listed_and_settable),
         cmocka_unit_test(bad_input_named_precisely),
+        cmocka_unit_test(device_keys),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

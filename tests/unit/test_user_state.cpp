@@ -14,11 +14,14 @@ namespace {
 const std::string kSalt = "000102030405060708090a0b0c0d0e0f";
 const std::string kHash = "aa" + std::string(62, '0');
 const std::string kHash2 = "bb" + std::string(62, '1');
+const std::string kDevice = "cc" + std::string(62, '2');
+const std::string kDeviceLine
+    = "device " + kDevice + " SHA256:tzFaPPZkZHh1tZ4fiNWqqRtfC4UKbOwB2sXlsDJCIW8 - 1700000100 1700000200 1700604900\n";
 
 // A valid file with every record.
 std::string valid()
 {
-    return "twofactor-state 1\n"
+    return "twofactor-state 2\n"
            "user alice\n"
            "totp sha1 6 30 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 1700000000\n"
            "totp-last-step 56666666\n"
@@ -26,9 +29,8 @@ std::string valid()
            "skew 1700000050 -300\n"
            "last-login 1700000100 backup_code sshd 203.0.113.5 ssh\n"
            "codes 1700000000 8 14 8 1 "
-        + kSalt + " 2\n" + "code " + kHash + " -\n" + "code " + kHash2
-        + " 1700000100 sshd 203.0.113.5 ssh\n"
-          "end\n";
+        + kSalt + " 2\n" + "code " + kHash + " -\n" + "code " + kHash2 + " 1700000100 sshd 203.0.113.5 ssh\n"
+        + kDeviceLine + "end\n";
 }
 
 std::string replace(std::string s, const std::string& from, const std::string& to)
@@ -54,6 +56,9 @@ void valid_file_round_trips(void** /*state*/)
     assert_false(st.codes->slots[0].used.has_value());
     assert_string_equal(st.codes->slots[1].used->rhost.c_str(), "203.0.113.5");
     assert_int_equal(st.codes->remaining(), 1);
+    assert_int_equal(st.devices.size(), 1);
+    assert_int_equal(st.devices[0].expires_at, 1700604900);
+    assert_true(st.devices[0].address.empty());
     const SecureChars out = serialize_user_state(st);
     assert_string_equal(std::string(view(out)).c_str(), valid().c_str());
 }
@@ -71,6 +76,30 @@ void awkward_text_fields_round_trip(void** /*state*/)
     // Minimal file: no methods at all.
     const UserState minimal = parse_user_state("twofactor-state 1\nuser bob\nfailures 0 0\nend\n");
     assert_false(minimal.enrolled());
+}
+
+// Version 1 (no device records) is still read, and written back as 2.
+void version_1_is_read(void** /*state*/)
+{
+    const std::string v1 = replace(replace(replace(valid(), "twofactor-state 2", "twofactor-state 1"), kDeviceLine, ""),
+                                   "skew 1700000050 -300\n", "");
+    const UserState st = parse_user_state(v1);
+    assert_true(st.devices.empty());
+    assert_int_equal(st.codes->slots.size(), 2);
+    const std::string out(view(serialize_user_state(st)));
+    assert_string_equal(out.c_str(), replace(v1, "twofactor-state 1", "twofactor-state 2").c_str());
+    try {
+        (void)parse_user_state(replace(v1, "end\n", kDeviceLine + "end\n"));
+        fail_msg("a device record in version 1 was accepted");
+    } catch (const StateFormatError& e) {
+        assert_int_equal(e.errc(), StateErrc::unknown_key);
+    }
+    try {
+        (void)parse_user_state(replace(v1, "last-login", "skew 1700000050 -300\nlast-login"));
+        fail_msg("a skew record in version 1 was accepted");
+    } catch (const StateFormatError& e) {
+        assert_int_equal(e.errc(), StateErrc::unknown_key);
+    }
 }
 
 struct Case {
@@ -95,10 +124,19 @@ void malformed_files_rejected(void** /*state*/)
         {"truncated mid-line", v.substr(0, v.size() - 20), StateErrc::missing_newline},
         {"truncated at a line end", v.substr(0, v.find("codes ")), StateErrc::missing_end},
         {"no header", v.substr(v.find('\n') + 1), StateErrc::bad_header},
-        {"wrong magic", replace(v, "twofactor-state 1", "twofactor-stat 1"), StateErrc::bad_header},
-        {"missing version", replace(v, "twofactor-state 1", "twofactor-state"), StateErrc::bad_header},
-        {"version 2", replace(v, "twofactor-state 1", "twofactor-state 2"), StateErrc::unsupported_version},
-        {"version 01", replace(v, "twofactor-state 1", "twofactor-state 01"), StateErrc::unsupported_version},
+        {"wrong magic", replace(v, "twofactor-state 2", "twofactor-stat 1"), StateErrc::bad_header},
+        {"missing version", replace(v, "twofactor-state 2", "twofactor-state"), StateErrc::bad_header},
+        {"version 3", replace(v, "twofactor-state 2", "twofactor-state 3"), StateErrc::unsupported_version},
+        {"version 02", replace(v, "twofactor-state 2", "twofactor-state 02"), StateErrc::unsupported_version},
+        {"device before code", replace(replace(v, kDeviceLine, ""), "code " + kHash, kDeviceLine + "code " + kHash),
+         StateErrc::malformed_line},
+        {"device twice", replace(v, kDeviceLine, kDeviceLine + kDeviceLine), StateErrc::duplicate_key},
+        {"device id short", replace(v, "device " + kDevice, "device " + kDevice.substr(2)), StateErrc::bad_value},
+        {"device 5 fields", replace(v, " 1700604900\n", "\n"), StateErrc::malformed_line},
+        {"device without key or address", replace(v, "SHA256:tzFaPPZkZHh1tZ4fiNWqqRtfC4UKbOwB2sXlsDJCIW8 -", "- -"),
+         StateErrc::missing_field},
+        {"device negative expiry", replace(v, " 1700604900\n", " -1\n"), StateErrc::bad_value},
+        {"device bad address", replace(v, "W8 -", "W8 a\"b"), StateErrc::bad_value},
         {"unknown record", replace(v, "end\n", "color blue\nend\n"), StateErrc::unknown_key},
         {"duplicate user", replace(v, "user alice\n", "user alice\nuser alice\n"), StateErrc::duplicate_key},
         {"duplicate failures", replace(v, "failures 2 0\n", "failures 2 0\nfailures 0 0\n"), StateErrc::duplicate_key},
@@ -196,7 +234,7 @@ void error_messages_carry_no_content(void** /*state*/)
         (void)parse_user_state(replace(valid(), "end\n", "color blue\nend\n"));
         fail();
     } catch (const StateFormatError& e) {
-        assert_string_equal(e.what(), "unknown record at line 11 (color)");
+        assert_string_equal(e.what(), "unknown record at line 12 (color)");
     }
 }
 
@@ -221,6 +259,14 @@ void largest_state_fits_the_cap(void** /*state*/)
     for (unsigned i = 0; i < kMaxBackupCodes; ++i)
         set.slots.push_back(CodeSlot{{}, CodeUse{big, field, field, field}});
     st.codes = set;
+    for (std::size_t i = 0; i < kMaxDevices; ++i) {
+        Device d;
+        d.id.fill(static_cast<unsigned char>(i));
+        d.fingerprint = field;
+        d.address = field;
+        d.first_used = d.last_used = d.expires_at = big;
+        st.devices.push_back(d);
+    }
     const SecureChars out = serialize_user_state(st);
     print_message("largest state: %zu bytes (cap %zu)\n", out.size(), kMaxStateBytes);
     assert_true(out.size() > std::size_t{64} * 1024);
@@ -228,7 +274,24 @@ void largest_state_fits_the_cap(void** /*state*/)
     const UserState back = parse_user_state(view(out));
     assert_true(back.codes.has_value());
     assert_int_equal(back.codes->slots.size(), kMaxBackupCodes);
+    assert_int_equal(back.devices.size(), kMaxDevices);
     assert_string_equal(std::string(view(serialize_user_state(back))).c_str(), std::string(view(out)).c_str());
+}
+
+void too_many_devices_refused(void** /*state*/)
+{
+    std::string lines;
+    for (std::size_t i = 0; i <= kMaxDevices; ++i) {
+        char id[3];
+        snprintf(id, sizeof id, "%02zx", i);
+        lines += "device " + std::string(id) + std::string(62, '0') + " - 192.0.2.1 1 1 2\n";
+    }
+    try {
+        (void)parse_user_state("twofactor-state 2\nuser bob\nfailures 0 0\n" + lines + "end\n");
+        fail_msg("more than kMaxDevices devices accepted");
+    } catch (const StateFormatError& e) {
+        assert_int_equal(e.errc(), StateErrc::bad_value);
+    }
 }
 
 } // namespace
@@ -238,7 +301,8 @@ int main()
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_file_round_trips),     cmocka_unit_test(awkward_text_fields_round_trip),
         cmocka_unit_test(malformed_files_rejected),   cmocka_unit_test(error_messages_carry_no_content),
-        cmocka_unit_test(largest_state_fits_the_cap),
+        cmocka_unit_test(largest_state_fits_the_cap), cmocka_unit_test(version_1_is_read),
+        cmocka_unit_test(too_many_devices_refused),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
