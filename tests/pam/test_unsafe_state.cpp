@@ -146,7 +146,7 @@ void unknown_format_version(void** state)
         state,
         [](StateDir&, const std::string& p) {
             std::string whole = read_file(p);
-            assert_int_equal(whole.compare(0, 18, "twofactor-state 1\n"), 0);
+            assert_int_equal(whole.compare(0, 18, "twofactor-state 2\n"), 0);
             whole[16] = '9';
             write_file(p, whole, 0600);
         },

@@ -21,7 +21,7 @@ UserState alice(bool with_totp, bool with_codes)
     UserState s;
     s.user = "alice";
     if (with_totp)
-        s.totp = TotpState{random_bytes(20), TotpParams{}, 1700000000, 56666666};
+        s.authenticators = {TotpState{random_bytes(20), TotpParams{}, 1700000000, 56666666}};
     if (with_codes)
         s.codes = generate_backup_codes(4, 8, kFast, 1700000000).set;
     return s;
@@ -45,10 +45,10 @@ void logins_meanwhile_change_nothing(void** /*state*/)
     const UserState before = alice(true, true);
     UserState after = before;
     after.codes->slots[2].used = CodeUse{1700000100, "sshd", "192.0.2.7", "ssh"};
-    after.totp->last_step = 56666690;
+    after.find("default")->last_step = 56666690;
     after.failures = 4;
     after.locked_until = 1700000400;
-    after.last_login = LastLogin{1700000100, Method::backup_code, "sshd", "192.0.2.7", "ssh"};
+    after.last_login = LastLogin{1700000100, Method::backup_code, "sshd", "192.0.2.7", "ssh", {}};
     assert_true(same_second_factor(before, after));
     assert_true(same_second_factor(after, before));
 }
@@ -58,13 +58,13 @@ void another_key_or_set_is_another_second_factor(void** /*state*/)
     const UserState before = alice(true, true);
 
     UserState new_key = before;
-    new_key.totp->secret = random_bytes(20);
+    new_key.find("default")->secret = random_bytes(20);
     assert_false(same_second_factor(before, new_key));
     UserState re_enrolled = before; // same secret, enrolled again later
-    re_enrolled.totp->enrolled_at += 1;
+    re_enrolled.find("default")->enrolled_at += 1;
     assert_false(same_second_factor(before, re_enrolled));
     UserState other_digits = before;
-    other_digits.totp->params.digits = 8;
+    other_digits.find("default")->params.digits = 8;
     assert_false(same_second_factor(before, other_digits));
 
     UserState new_set = before;
@@ -72,7 +72,7 @@ void another_key_or_set_is_another_second_factor(void** /*state*/)
     assert_false(same_second_factor(before, new_set));
 
     UserState totp_revoked = before;
-    totp_revoked.totp.reset();
+    totp_revoked.authenticators.clear();
     assert_false(same_second_factor(before, totp_revoked));
     UserState codes_revoked = before;
     codes_revoked.codes.reset();

@@ -31,7 +31,7 @@ struct Fixture {
     {
         store.update("alice", [&](std::optional<UserState>& st) {
             st = UserState{};
-            st->totp = TotpState{secret, TotpParams{}, kNow, std::nullopt};
+            st->authenticators = {TotpState{secret, TotpParams{}, kNow, std::nullopt}};
             st->codes = issued.set;
             return true;
         });
@@ -244,7 +244,7 @@ void decoy_kdf_hides_who_has_codes(void** /*state*/)
     f.policy.decoy_kdf = kFast;
     f.store.update("totponly", [&](std::optional<UserState>& st) {
         st = UserState{};
-        st->totp = TotpState{f.secret, TotpParams{}, kNow, std::nullopt};
+        st->authenticators = {TotpState{f.secret, TotpParams{}, kNow, std::nullopt}};
         return true;
     });
     for (const char* user : {"alice", "nobody-here", "totponly"}) {
@@ -284,7 +284,7 @@ void unenrolled_accounts_are_counted_like_enrolled_ones(void** /*state*/)
     assert_true(f.dir.read("bob") == before); // a locked attempt writes nothing
     // What is written reads back as not enrolled, with only the count.
     const UserState bob = *f.store.load("bob");
-    assert_false(bob.totp || bob.codes || bob.last_login);
+    assert_false(!bob.authenticators.empty() || bob.codes || bob.last_login);
     assert_string_equal(bob.user.c_str(), "bob");
 
     // Over when the lockout ends; counted from one again.
