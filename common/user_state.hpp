@@ -17,9 +17,10 @@ namespace twofactor {
 // Version 2 holds named authenticators (`auth` records); version 1 files
 // (one `totp` record) are still read, and written back as version 2.
 inline constexpr int kStateFormatVersion = 2;
-// The largest state the writer can produce (100 used backup codes, every
-// text field at its limit, all escaped) is under 90 KB; the cap leaves room
-// so that no state the store writes is refused when read back.
+// The largest state the writer can produce (20 authenticators, 100 used
+// backup codes, every field at its limit, all escaped) is under 94 KB; the
+// cap leaves room so that no state the store writes is refused when read
+// back.
 inline constexpr std::size_t kMaxStateBytes = std::size_t{128} * 1024;
 
 // The most authenticators one state holds (the format's limit; the
