@@ -133,7 +133,7 @@ private:
     {
         if (!options.count("name"))
             return kDefaultAuthenticator;
-        const std::string name = options["name"].as<std::string>();
+        std::string name = options["name"].as<std::string>();
         if (!valid_authenticator_name(name))
             throw UsageError("--name: 1 to 32 of a-z 0-9 . _ - expected");
         return name;
