@@ -14,8 +14,9 @@ namespace {
 // the stores unchanged.
 constexpr std::size_t kMaxTextInput = 256 / 3;
 
-// One row per code of the current set (one row if there is none). The totp
-// columns repeat on every row; PgResult wipes them all.
+// One row per code of the current set (one row if there is none). The
+// authenticators column, the user's `auth` records as a state file writes
+// them (secrets included), repeats on every row; PgResult wipes them all.
 #define TWOFACTOR_STATE_COLUMNS                                                                                        \
     "SELECT u.user_id, u.failures, u.locked_until,"                                                                    \
     " (SELECT string_agg(concat_ws(' ', 'auth', a.name, a.type, a.algorithm, a.digits, coalesce(a.period, a.counter)," \

@@ -85,6 +85,42 @@ void another_key_or_set_is_another_second_factor(void** /*state*/)
     assert_false(same_second_factor(alice(true, false), alice(false, true)));
 }
 
+// Per authenticator: adding, renaming or retyping one is another second
+// factor; an overwrite keeps each one's spent step and counter.
+void each_authenticator_on_its_own(void** /*state*/)
+{
+    const UserState before = alice(true, false);
+    Authenticator token{random_bytes(20), TotpParams{}, 1700000000, std::nullopt};
+    token.name = "token";
+    token.type = AuthenticatorType::hotp;
+    token.counter = 7;
+    UserState added = before;
+    added.put(token);
+    assert_false(same_second_factor(before, added));
+    UserState renamed = before;
+    renamed.authenticators[0].name = "phone";
+    assert_false(same_second_factor(before, renamed));
+    UserState retyped = before;
+    retyped.authenticators[0].type = AuthenticatorType::hotp;
+    assert_false(same_second_factor(before, retyped));
+    UserState used = added;
+    used.find("token")->counter = 9;
+    used.find("token")->last_used = 1700000200;
+    assert_true(same_second_factor(added, used));
+
+    // An older copy overwrites a newer one: nothing spent comes back.
+    UserState newer = added;
+    newer.find("token")->counter = 12;
+    newer.find("default")->last_step = 56666700;
+    const UserState merged = keep_spent(added, newer);
+    assert_int_equal(merged.find("token")->counter, 12);
+    assert_int_equal(*merged.find("default")->last_step, 56666700);
+    // ...but another token of the same name is not this one.
+    UserState other = added;
+    other.find("token")->secret = random_bytes(20);
+    assert_int_equal(keep_spent(other, newer).find("token")->counter, 7);
+}
+
 } // namespace
 
 int main()
@@ -93,6 +129,7 @@ int main()
         cmocka_unit_test(no_state_is_no_second_factor),
         cmocka_unit_test(logins_meanwhile_change_nothing),
         cmocka_unit_test(another_key_or_set_is_another_second_factor),
+        cmocka_unit_test(each_authenticator_on_its_own),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
