@@ -48,8 +48,9 @@ ExitCode run_enroll(Session& session)
     });
     session.privileges.drop_permanently();
     audit(session.subject, "enroll", Outcome::success,
-          "name=" + name + " replaced=" + (replaced ? "yes" : "no") + " algorithm=" + to_string(config.totp.algorithm)
-              + " digits=" + std::to_string(config.totp.digits) + " period=" + std::to_string(config.totp.period));
+          std::string("replaced=") + (replaced ? "yes" : "no") + " algorithm=" + to_string(config.totp.algorithm)
+              + " digits=" + std::to_string(config.totp.digits) + " period=" + std::to_string(config.totp.period)
+              + " name=" + name);
 
     cli::OutputBuffer out;
     out << "Your authenticator app \"" << name << "\" is set up for " << session.subject.user << ".\n";

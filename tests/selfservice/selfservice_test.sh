@@ -192,7 +192,8 @@ check "status OTHER_USER: usage error" 2 "$RC"
 check_contains "a user name is refused as such" "takes no user name" "$work/out"
 for args in "new-codes $other" "enroll $other" "--user=$other status" "--user $other status" \
             "--config $work/evil.conf status" "--state-dir $work status" "status --qr utf8" "enroll --qr bogus" \
-            "status status" "-u $other status"; do
+            "status status" "-u $other status" "status --name phone" "enroll --name Phone" "enroll --name a/b" \
+            "enroll --name a --name b" "enroll --name"; do
   # shellcheck disable=SC2086
   run_self -- $args
   check "usage error: twofactor $args" 2 "$RC"
