@@ -15,6 +15,7 @@ std::vector<std::unique_ptr<Command>> all_commands()
     list.push_back(make_issue_command());
     list.push_back(make_list_command());
     list.push_back(make_revoke_command());
+    list.push_back(make_resync_command());
     list.push_back(make_unlock_command());
     list.push_back(make_forget_command());
     list.push_back(make_verify_command());

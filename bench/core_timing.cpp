@@ -55,7 +55,7 @@ int main(int argc, char** argv)
     const SecureBytes secret = random_bytes(20);
     UserState st;
     st.user = "bench";
-    st.totp = TotpState{secret, TotpParams{}, 0, std::nullopt};
+    st.authenticators = {TotpState{secret, TotpParams{}, 0, std::nullopt}};
     const std::int64_t now = 1800000000;
     const SecureChars wrong_totp = to_secure("000000");
     VerifyPolicy policy;

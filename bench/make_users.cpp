@@ -128,10 +128,11 @@ int main(int argc, char** argv)
 
         UserState base;
         if (!o.totp_hex.empty())
-            base.totp = TotpState{from_hex_string(o.totp_hex), TotpParams{}, now, std::nullopt};
+            base.authenticators = {TotpState{from_hex_string(o.totp_hex), TotpParams{}, now, std::nullopt}};
         if (o.template_codes)
             base.codes = generate_backup_codes(10, 8, ScryptParams{10, 8, 1}, now).set;
-        const SecureChars secret_b32 = base.totp ? base32_encode(base.totp->secret) : SecureChars{};
+        const SecureChars secret_b32
+            = !base.authenticators.empty() ? base32_encode(base.find("default")->secret) : SecureChars{};
         std::mt19937_64 rng(std::random_device{}());
 
         for (unsigned i = 0; i < o.count; ++i) {

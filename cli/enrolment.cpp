@@ -6,6 +6,7 @@
 
 #include "codec.hpp"
 #include "crypto.hpp"
+#include "hotp.hpp"
 #include "totp.hpp"
 #include "verifier.hpp"
 
@@ -22,9 +23,12 @@ constexpr int kConfirmAttemptsOnTerminal = 3;
 
 } // namespace
 
-Enrolment new_enrolment(const std::string& account, const Config& config, std::int64_t now)
+Enrolment new_enrolment(const std::string& account, const Config& config, std::int64_t now, const std::string& name,
+                        AuthenticatorType type)
 {
     Enrolment enrolment;
+    enrolment.totp.name = name;
+    enrolment.totp.type = type;
     enrolment.account = account;
     enrolment.issuer = config.issuer.empty() ? host_name() : config.issuer;
     enrolment.totp.params = config.totp;
@@ -36,7 +40,7 @@ Enrolment new_enrolment(const std::string& account, const Config& config, std::i
 void print_enrolment(OutputBuffer& out, const Enrolment& enrolment, QrStyle style)
 {
     const TotpState& totp = enrolment.totp;
-    const SecureChars uri = otpauth_uri(enrolment.issuer, enrolment.account, totp.secret, totp.params);
+    const SecureChars uri = enrolment_uri(enrolment);
     const SecureChars secret = base32_encode(totp.secret);
     out << render_qr(uri, style);
     out << '\n' << uri << "\n\n";
@@ -47,8 +51,13 @@ void print_enrolment(OutputBuffer& out, const Enrolment& enrolment, QrStyle styl
             out << ' ';
         out << secret[i];
     }
-    out << "\nType:      time-based (TOTP), " << uri_algorithm(totp.params.algorithm) << ", " << totp.params.digits
-        << " digits, every " << totp.params.period << " s\n";
+    if (totp.type == AuthenticatorType::hotp)
+        out << "\nType:      counter-based (HOTP), " << uri_algorithm(totp.params.algorithm) << ", "
+            << totp.params.digits << " digits, counter " << totp.counter << "\n";
+    else
+        out << "\nType:      time-based (TOTP), " << uri_algorithm(totp.params.algorithm) << ", " << totp.params.digits
+            << " digits, every " << totp.params.period << " s\n";
+    out << "Name:      " << totp.name << "\n";
     out << "Issuer:    " << enrolment.issuer << "\nAccount:   " << enrolment.account << "\n";
 }
 
@@ -60,12 +69,31 @@ Confirmation confirm_enrolment(const Enrolment& enrolment, const Clock& clock)
         const std::optional<SecureChars> line = read_line("Code from the app to confirm: ", Prompt::always, false);
         if (!line)
             return Confirmation{attempt == 1 ? Confirmation::Result::no_input : Confirmation::Result::no_match, 0};
-        if (const auto step = totp_verify(totp.secret, totp.params, clock.now(), 1, trim_code(view(*line))))
+        const std::string_view code = trim_code(view(*line));
+        const auto step = totp.type == AuthenticatorType::hotp
+            ? hotp_find(totp.secret, totp.params, totp.counter, kHotpResyncWindow, code)
+            : totp_verify(totp.secret, totp.params, clock.now(), 1, code);
+        if (step)
             return Confirmation{Confirmation::Result::confirmed, *step};
         if (attempt < attempts)
             notice("that code does not match the new secret; try again");
     }
     return Confirmation{Confirmation::Result::no_match, 0};
+}
+
+void apply_confirmation(Authenticator& authenticator, const Confirmation& confirmation)
+{
+    if (authenticator.type == AuthenticatorType::hotp)
+        authenticator.counter = confirmation.step + 1;
+    else
+        authenticator.last_step = confirmation.step;
+}
+
+SecureChars enrolment_uri(const Enrolment& enrolment)
+{
+    const TotpState& a = enrolment.totp;
+    return otpauth_uri(enrolment.issuer, enrolment.account, a.secret, a.params,
+                       a.type == AuthenticatorType::hotp ? std::optional<std::uint64_t>(a.counter) : std::nullopt);
 }
 
 void print_code_sheet(OutputBuffer& out, const std::string& account, const IssuedCodes& issued, std::string_view advice)

@@ -28,7 +28,14 @@ struct Enrolment {
 
 // A new random secret with the configuration's TOTP parameters, enrolled
 // `now`, for `account`; the issuer is the configuration's, or the host name.
-Enrolment new_enrolment(const std::string& account, const Config& config, std::int64_t now);
+// The authenticator is called `name`; an HOTP one starts at counter 0.
+Enrolment new_enrolment(const std::string& account, const Config& config, std::int64_t now,
+                        const std::string& name = kDefaultAuthenticator,
+                        AuthenticatorType type = AuthenticatorType::totp);
+
+// The URI an app or token imports for the enrolment (otpauth://totp/ or,
+// with its counter, otpauth://hotp/).
+SecureChars enrolment_uri(const Enrolment& enrolment);
 
 // Appends what a person needs to add the enrolment to an app: the QR code
 // (nothing with QrStyle::none), the otpauth URI, the secret in groups of
@@ -38,7 +45,7 @@ void print_enrolment(OutputBuffer& out, const Enrolment& enrolment, QrStyle styl
 // The outcome of asking for a current code of the new secret.
 struct Confirmation {
     enum class Result {
-        confirmed, // step holds the code's time step: it counts as used
+        confirmed, // step holds the code's time step (TOTP) or counter (HOTP): it counts as used
         no_input,  // end of input before any code
         no_match,  // no code typed matched (the phone's clock?)
     };
@@ -47,9 +54,14 @@ struct Confirmation {
 };
 
 // Reads codes from standard input until one is valid for the new secret at
-// the clock's time (one step of drift either way): three tries on a
-// terminal, one from a pipe or file, so a script fails at once.
+// the clock's time (one step of drift either way; for HOTP, a counter up to
+// kHotpResyncWindow ahead, as a token may have been pressed before): three
+// tries on a terminal, one from a pipe or file, so a script fails at once.
 Confirmation confirm_enrolment(const Enrolment& enrolment, const Clock& clock);
+
+// Marks the confirmed code as spent: the TOTP step becomes the last used
+// one, the HOTP counter moves past the code.
+void apply_confirmation(Authenticator& authenticator, const Confirmation& confirmation);
 
 // Appends the sheet of a new backup-code set for `account`: a heading with
 // the host and the time of issue, the numbered codes with a box to tick off

@@ -37,7 +37,7 @@ const char* uri_algorithm(TotpAlgorithm algorithm)
 }
 
 SecureChars otpauth_uri(std::string_view issuer, std::string_view account, const SecureBytes& secret,
-                        const TotpParams& params)
+                        const TotpParams& params, std::optional<std::uint64_t> hotp_counter)
 {
     const std::string encoded_issuer = percent_encode(issuer);
     SecureChars uri;
@@ -45,7 +45,7 @@ SecureChars otpauth_uri(std::string_view issuer, std::string_view account, const
     // Reserve once: growing would leave copies of the secret behind (wiped
     // by the allocator, but there is no need for them at all).
     uri.reserve(64 + 2 * encoded_issuer.size() + 3 * account.size() + 2 * secret.size());
-    add("otpauth://totp/");
+    add(hotp_counter ? "otpauth://hotp/" : "otpauth://totp/");
     add(encoded_issuer);
     add(":"); // the label separator stays literal; a ':' in the issuer is refused by the config
     add(percent_encode(account));
@@ -58,8 +58,13 @@ SecureChars otpauth_uri(std::string_view issuer, std::string_view account, const
     add(uri_algorithm(params.algorithm));
     add("&digits=");
     add(std::to_string(params.digits));
-    add("&period=");
-    add(std::to_string(params.period));
+    if (hotp_counter) {
+        add("&counter=");
+        add(std::to_string(*hotp_counter));
+    } else {
+        add("&period=");
+        add(std::to_string(params.period));
+    }
     return uri;
 }
 

@@ -195,6 +195,8 @@ constexpr Key kKeys[] = {
      }},
     {"totp_digits", [](Config& c, const Setting& s) { c.totp.digits = parse_unsigned(s, 6, 8); }},
     {"totp_period", [](Config& c, const Setting& s) { c.totp.period = parse_unsigned(s, 15, 300); }},
+    {"hotp_window", [](Config& c, const Setting& s) { c.hotp_window = parse_unsigned(s, 1, 100); }},
+    {"max_authenticators", [](Config& c, const Setting& s) { c.max_authenticators = parse_unsigned(s, 1, 20); }},
     {"issuer",
      [](Config& c, const Setting& s) {
          c.issuer = parse_string(s);

@@ -37,7 +37,9 @@ struct Config {
     unsigned backup_code_length = 8;
     ScryptParams scrypt;
     TotpParams totp;
-    std::string issuer; // empty: the host name
+    std::string issuer;              // empty: the host name
+    unsigned hotp_window = 10;       // HOTP: counters accepted ahead of the stored one
+    unsigned max_authenticators = 5; // named authenticators per user
 
     // Where state lives (docs/store.md): the embedded file store or a
     // PostgreSQL database shared by a fleet of hosts (docs/fleet.md).

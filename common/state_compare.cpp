@@ -8,9 +8,9 @@ namespace twofactor {
 
 bool same_totp_key(const TotpState& a, const TotpState& b)
 {
-    return a.params.algorithm == b.params.algorithm && a.params.digits == b.params.digits
-        && a.params.period == b.params.period && a.enrolled_at == b.enrolled_at && a.secret.size() == b.secret.size()
-        && ct_equal(a.secret.data(), b.secret.data(), a.secret.size());
+    return a.name == b.name && a.type == b.type && a.params.algorithm == b.params.algorithm
+        && a.params.digits == b.params.digits && a.params.period == b.params.period && a.enrolled_at == b.enrolled_at
+        && a.secret.size() == b.secret.size() && ct_equal(a.secret.data(), b.secret.data(), a.secret.size());
 }
 
 bool same_code_set(const BackupCodeSet& a, const BackupCodeSet& b)
@@ -27,12 +27,17 @@ bool same_code_set(const BackupCodeSet& a, const BackupCodeSet& b)
 bool same_second_factor(const std::optional<UserState>& a, const std::optional<UserState>& b)
 {
     // Pointers, not copies: a copy of the secret is one more to wipe.
-    const TotpState* ta = a && a->totp ? &*a->totp : nullptr;
-    const TotpState* tb = b && b->totp ? &*b->totp : nullptr;
+    static const std::vector<Authenticator> none;
+    const std::vector<Authenticator>& aa = a ? a->authenticators : none;
+    const std::vector<Authenticator>& ab = b ? b->authenticators : none;
     const BackupCodeSet* ca = a && a->codes ? &*a->codes : nullptr;
     const BackupCodeSet* cb = b && b->codes ? &*b->codes : nullptr;
-    return (ta == nullptr) == (tb == nullptr) && (ta == nullptr || same_totp_key(*ta, *tb))
-        && (ca == nullptr) == (cb == nullptr) && (ca == nullptr || same_code_set(*ca, *cb));
+    if (aa.size() != ab.size())
+        return false;
+    for (std::size_t i = 0; i < aa.size(); ++i)
+        if (!same_totp_key(aa[i], ab[i]))
+            return false;
+    return (ca == nullptr) == (cb == nullptr) && (ca == nullptr || same_code_set(*ca, *cb));
 }
 
 bool same_state(const UserState& a, const UserState& b)
@@ -51,9 +56,14 @@ UserState keep_spent(const UserState& incoming, const UserState& existing)
             if (!out.codes->slots[i].used && existing.codes->slots[i].used)
                 out.codes->slots[i].used = existing.codes->slots[i].used;
     }
-    if (out.totp && existing.totp && same_totp_key(*out.totp, *existing.totp) && existing.totp->last_step) {
-        const std::uint64_t theirs = *existing.totp->last_step;
-        out.totp->last_step = std::max(out.totp->last_step.value_or(0), theirs);
+    for (Authenticator& mine : out.authenticators) {
+        const Authenticator* theirs = existing.find(mine.name);
+        if (!theirs || !same_totp_key(mine, *theirs))
+            continue;
+        if (theirs->last_step)
+            mine.last_step = std::max(mine.last_step.value_or(0), *theirs->last_step);
+        mine.counter = std::max(mine.counter, theirs->counter);
+        mine.last_used = std::max(mine.last_used, theirs->last_used);
     }
     // Nor can an overwrite end a lockout or forget failures toward one: the
     // stricter side wins (twofactor-admin unlock is the way to clear them).

@@ -2,6 +2,7 @@
 
 #include "codec.hpp"
 #include "errors.hpp"
+#include "hotp.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,7 +12,70 @@
 
 namespace twofactor {
 
-const char* to_string(Method method) { return method == Method::totp ? "totp" : "backup_code"; }
+const char* to_string(Method method)
+{
+    switch (method) {
+    case Method::totp:
+        return "totp";
+    case Method::hotp:
+        return "hotp";
+    case Method::backup_code:
+        return "backup_code";
+    }
+    return "backup_code";
+}
+
+const char* to_string(AuthenticatorType type) { return type == AuthenticatorType::hotp ? "hotp" : "totp"; }
+
+std::optional<AuthenticatorType> parse_authenticator_type(std::string_view name)
+{
+    if (name == "totp")
+        return AuthenticatorType::totp;
+    if (name == "hotp")
+        return AuthenticatorType::hotp;
+    return std::nullopt;
+}
+
+bool valid_authenticator_name(std::string_view name)
+{
+    return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    });
+}
+
+Authenticator* UserState::find(std::string_view name)
+{
+    for (Authenticator& a : authenticators)
+        if (a.name == name)
+            return &a;
+    return nullptr;
+}
+
+const Authenticator* UserState::find(std::string_view name) const
+{
+    for (const Authenticator& a : authenticators)
+        if (a.name == name)
+            return &a;
+    return nullptr;
+}
+
+void UserState::put(Authenticator a)
+{
+    if (Authenticator* existing = find(a.name))
+        *existing = std::move(a);
+    else
+        authenticators.push_back(std::move(a));
+}
+
+bool UserState::remove(std::string_view name)
+{
+    const auto it = std::find_if(authenticators.begin(), authenticators.end(),
+                                 [&](const Authenticator& a) { return a.name == name; });
+    if (it == authenticators.end())
+        return false;
+    authenticators.erase(it);
+    return true;
+}
 
 namespace {
 
@@ -28,12 +92,15 @@ constexpr std::string_view kMagic = "twofactor-state";
 // A day either side: far more than any skew search (clock_skew.hpp) finds.
 constexpr std::int64_t kMaxSkewRecord = 86400;
 
-// Record order is fixed; each record appears at most once, except `code`.
+// Record order is fixed; each record appears at most once, except `auth`,
+// `code` and `device`. `totp` and `totp-last-step` are version 1 only;
+// `auth`, `skew` and `device` version 2 only.
 enum Rank {
     r_header,
     r_user,
     r_totp,
     r_totp_last_step,
+    r_auth,
     r_failures,
     r_skew,
     r_last_login,
@@ -46,18 +113,20 @@ enum Rank {
 struct RecordKind {
     std::string_view name;
     Rank rank;
+    int version; // 0: every version
 };
 constexpr RecordKind kRecords[] = {
-    {"user", r_user},
-    {"totp", r_totp},
-    {"totp-last-step", r_totp_last_step},
-    {"failures", r_failures},
-    {"skew", r_skew}, // optional: the last clock skew seen
-    {"last-login", r_last_login},
-    {"codes", r_codes},
-    {"code", r_code},
-    {"device", r_device},
-    {"end", r_end},
+    {"user", r_user, 0},
+    {"totp", r_totp, 1},
+    {"totp-last-step", r_totp_last_step, 1},
+    {"auth", r_auth, 2},
+    {"failures", r_failures, 0},
+    {"skew", r_skew, 2}, // optional: the last clock skew seen
+    {"last-login", r_last_login, 0},
+    {"codes", r_codes, 0},
+    {"code", r_code, 0},
+    {"device", r_device, 2},
+    {"end", r_end, 0},
 };
 
 // An unknown record's name, for the error message, only if it looks like
@@ -120,11 +189,12 @@ public:
             const std::string_view key = fields_.at(0);
             const RecordKind* kind = nullptr;
             for (const RecordKind& k : kRecords)
-                if (k.name == key)
+                if (k.name == key && (k.version == 0 || k.version == version_))
                     kind = &k;
             if (!kind)
                 fail(StateErrc::unknown_key, shown_record_name(key));
-            if (kind->rank < last || (kind->rank == last && kind->rank != r_code && kind->rank != r_device))
+            if (kind->rank < last
+                || (kind->rank == last && kind->rank != r_code && kind->rank != r_auth && kind->rank != r_device))
                 fail(kind->rank == last ? StateErrc::duplicate_key : StateErrc::malformed_line,
                      std::string(kind->name) + " out of order");
             last = kind->rank;
@@ -134,13 +204,20 @@ public:
                 st.user = std::string(fields_[1]);
                 break;
             case r_totp:
-                st.totp = parse_totp();
+                st.authenticators.push_back(parse_totp());
                 break;
             case r_totp_last_step:
                 want(2);
-                if (!st.totp)
+                if (st.authenticators.empty())
                     fail(StateErrc::missing_field, "totp-last-step without totp");
-                st.totp->last_step = number<std::uint64_t>(1);
+                st.authenticators.front().last_step = number<std::uint64_t>(1);
+                break;
+            case r_auth:
+                if (st.authenticators.size() >= kMaxAuthenticators)
+                    fail(StateErrc::bad_value, "more than " + std::to_string(kMaxAuthenticators) + " auth records");
+                st.authenticators.push_back(parse_auth());
+                if (st.find(st.authenticators.back().name) != &st.authenticators.back())
+                    fail(StateErrc::duplicate_key, "auth name repeated");
                 break;
             case r_failures:
                 want(3);
@@ -149,8 +226,6 @@ public:
                 saw_failures = true;
                 break;
             case r_skew:
-                if (version_ < 2)
-                    fail(StateErrc::unknown_key, "skew");
                 want(3);
                 // Canonical only ("-0", "-05" would be written back otherwise).
                 if (fields_[2].size() > 1 && fields_[2][0] == '-' && fields_[2][1] == '0')
@@ -172,8 +247,6 @@ public:
                 st.codes->slots.push_back(parse_code());
                 break;
             case r_device:
-                if (version_ < 2)
-                    fail(StateErrc::unknown_key, "device");
                 if (st.devices.size() >= kMaxDevices)
                     fail(StateErrc::bad_value, "too many devices");
                 st.devices.push_back(parse_device());
@@ -308,21 +381,72 @@ private:
         return t;
     }
 
+    // auth NAME totp ALG DIGITS PERIOD SECRET ENROLLED_AT LAST_STEP|- LAST_USED|-
+    // auth NAME hotp ALG DIGITS COUNTER SECRET ENROLLED_AT LAST_USED|-
+    Authenticator parse_auth()
+    {
+        if (fields_.size() < 3)
+            fail(StateErrc::malformed_line, "auth needs a name and a type");
+        Authenticator a;
+        if (!valid_authenticator_name(fields_[1]))
+            fail(StateErrc::bad_value, "auth name");
+        a.name = std::string(fields_[1]);
+        const auto type = parse_authenticator_type(fields_[2]);
+        if (!type)
+            fail(StateErrc::bad_value, "auth type");
+        a.type = *type;
+        want(a.type == AuthenticatorType::totp ? 10 : 9);
+        const auto alg = parse_totp_algorithm(fields_[3]);
+        if (!alg)
+            fail(StateErrc::bad_value, "auth algorithm");
+        a.params.algorithm = *alg;
+        a.params.digits = number<unsigned>(4, 8, 6);
+        if (a.type == AuthenticatorType::totp)
+            a.params.period = number<unsigned>(5, 3600, 1);
+        else
+            a.counter = number<std::uint64_t>(5, kMaxHotpCounter);
+        if (!base32_decode(fields_[6], a.secret) || a.secret.size() < kMinSecretBytes
+            || a.secret.size() > kMaxSecretBytes)
+            fail(StateErrc::bad_base32);
+        a.enrolled_at = number<std::int64_t>(7);
+        std::size_t next = 8;
+        if (a.type == AuthenticatorType::totp) {
+            if (fields_[next] != "-")
+                a.last_step = number<std::uint64_t>(next);
+            ++next;
+        }
+        if (fields_[next] != "-")
+            a.last_used = number<std::int64_t>(next, std::numeric_limits<std::int64_t>::max(), 1);
+        return a;
+    }
+
     LastLogin parse_last_login()
     {
-        // last-login AT METHOD SERVICE RHOST TTY
-        want(6);
+        // version 1: last-login AT METHOD SERVICE RHOST TTY
+        // version 2: last-login AT METHOD AUTHENTICATOR|- SERVICE RHOST TTY
+        const std::size_t shift = version_ == 1 ? 0 : 1;
+        want(6 + shift);
         LastLogin l;
         l.at = number<std::int64_t>(1);
         if (fields_[2] == "totp")
             l.method = Method::totp;
         else if (fields_[2] == "backup_code")
             l.method = Method::backup_code;
+        else if (fields_[2] == "hotp" && version_ == 2)
+            l.method = Method::hotp;
         else
             fail(StateErrc::bad_value, "last-login method");
-        l.service = text_field(3);
-        l.rhost = text_field(4);
-        l.tty = text_field(5);
+        if (version_ == 1) {
+            if (l.method == Method::totp)
+                l.authenticator = kDefaultAuthenticator;
+        } else if (fields_[3] != "-") {
+            if (!valid_authenticator_name(fields_[3]))
+                fail(StateErrc::bad_value, "last-login authenticator");
+            l.authenticator = std::string(fields_[3]);
+        }
+        l.service = text_field(3 + shift);
+        l.rhost = text_field(4 + shift);
+        l.tty = text_field(5 + shift);
         return l;
     }
 
@@ -402,16 +526,18 @@ SecureChars serialize_user_state(const UserState& st)
     append(out, "twofactor-state " + std::to_string(kStateFormatVersion) + "\nuser ");
     append(out, st.user);
     append(out, "\n");
-    if (st.totp) {
-        const TotpState& t = *st.totp;
-        append(out, "totp ");
-        append(out, to_string(t.params.algorithm));
-        append(out, " " + std::to_string(t.params.digits) + " " + std::to_string(t.params.period) + " ");
-        const SecureChars b32 = base32_encode(t.secret);
+    for (const Authenticator& a : st.authenticators) {
+        const bool totp = a.type == AuthenticatorType::totp;
+        append(out,
+               "auth " + a.name + " " + to_string(a.type) + " " + to_string(a.params.algorithm) + " "
+                   + std::to_string(a.params.digits) + " "
+                   + std::to_string(totp ? std::uint64_t{a.params.period} : a.counter) + " ");
+        const SecureChars b32 = base32_encode(a.secret);
         append(out, view(b32));
-        append(out, " " + std::to_string(t.enrolled_at) + "\n");
-        if (t.last_step)
-            append(out, "totp-last-step " + std::to_string(*t.last_step) + "\n");
+        append(out, " " + std::to_string(a.enrolled_at));
+        if (totp)
+            append(out, a.last_step ? " " + std::to_string(*a.last_step) : std::string(" -"));
+        append(out, (a.last_used > 0 ? " " + std::to_string(a.last_used) : std::string(" -")) + "\n");
     }
     append(out, "failures " + std::to_string(st.failures) + " " + std::to_string(st.locked_until) + "\n");
     if (st.last_skew)
@@ -421,8 +547,9 @@ SecureChars serialize_user_state(const UserState& st)
     if (st.last_login) {
         const LastLogin& l = *st.last_login;
         append(out,
-               "last-login " + std::to_string(l.at) + " " + to_string(l.method) + " " + encode_field(l.service) + " "
-                   + encode_field(l.rhost) + " " + encode_field(l.tty) + "\n");
+               "last-login " + std::to_string(l.at) + " " + to_string(l.method) + " "
+                   + (l.authenticator.empty() ? std::string("-") : l.authenticator) + " " + encode_field(l.service)
+                   + " " + encode_field(l.rhost) + " " + encode_field(l.tty) + "\n");
     }
     if (st.codes) {
         const BackupCodeSet& c = *st.codes;

@@ -1,6 +1,7 @@
 #include "verifier.hpp"
 
 #include "clock_skew.hpp"
+#include "hotp.hpp"
 
 #include <algorithm>
 
@@ -25,6 +26,7 @@ VerifyPolicy VerifyPolicy::from(const Config& config)
 {
     VerifyPolicy p;
     p.window = config.window;
+    p.hotp_window = config.hotp_window;
     p.max_failures = config.max_failures;
     p.lockout_seconds = config.lockout_seconds;
     p.totp = !config.no_totp;
@@ -68,21 +70,49 @@ void fill_counts(VerifyResult& r, const UserState& state)
     }
 }
 
-bool try_totp(UserState& state, std::string_view code, std::int64_t now, const VerifyPolicy& policy,
-              VerifyResult& result)
+// Tries the code against every authenticator, in the state's order. Each one
+// is computed whatever the others gave (no early exit), so the time taken
+// depends on how many authenticators there are and of which kind, not on
+// which one matched; the first that matches accepts, and only its step or
+// counter moves. A TOTP step already spent on that authenticator is refused
+// (replayed); an HOTP code before the stored counter is never looked at.
+std::optional<Method> try_authenticators(UserState& state, std::string_view code, std::int64_t now,
+                                         const VerifyPolicy& policy, VerifyResult& result)
 {
-    if (!policy.totp || !state.totp || !looks_like_totp(code, state.totp->params))
-        return false;
-    const std::optional<std::uint64_t> step
-        = totp_verify(state.totp->secret, state.totp->params, now, policy.window, code);
-    if (!step)
-        return false;
-    if (state.totp->last_step && *step <= *state.totp->last_step) {
-        result.replayed = true;
-        return false;
+    if (!policy.totp)
+        return std::nullopt;
+    std::optional<std::size_t> accepted;
+    std::uint64_t matched = 0;
+    for (std::size_t i = 0; i < state.authenticators.size(); ++i) {
+        const Authenticator& a = state.authenticators[i];
+        if (!looks_like_totp(code, a.params))
+            continue;
+        std::optional<std::uint64_t> found;
+        if (a.type == AuthenticatorType::totp) {
+            found = totp_verify(a.secret, a.params, now, policy.window, code);
+            if (found && a.last_step && *found <= *a.last_step) {
+                result.replayed = true;
+                found.reset();
+            }
+        } else {
+            found = hotp_find(a.secret, a.params, a.counter, policy.hotp_window, code);
+        }
+        if (found && !accepted) {
+            accepted = i;
+            matched = *found;
+        }
     }
-    state.totp->last_step = *step;
-    return true;
+    if (!accepted)
+        return std::nullopt;
+    Authenticator& a = state.authenticators[*accepted];
+    if (a.type == AuthenticatorType::totp)
+        a.last_step = matched;
+    else
+        a.counter = matched + 1;
+    a.last_used = now;
+    result.replayed = false;
+    result.authenticator = a.name;
+    return a.type == AuthenticatorType::totp ? Method::totp : Method::hotp;
 }
 
 // A wrong TOTP-shaped code: does it belong to a step a few minutes away?
@@ -93,16 +123,27 @@ bool try_totp(UserState& state, std::string_view code, std::int64_t now, const V
 void note_clock_skew(UserState& state, std::string_view code, std::int64_t now, const VerifyPolicy& policy,
                      VerifyResult& result)
 {
-    if (!policy.totp || !state.totp || result.replayed || !looks_like_totp(code, state.totp->params))
+    if (!policy.totp || result.replayed)
         return;
-    const std::optional<ClockSkew> skew
-        = find_clock_skew(state.totp->secret, state.totp->params, now, policy.window, code);
+    // Every TOTP authenticator is searched (no early exit, as when
+    // verifying); the first in the state's order that matches is reported.
+    Authenticator* skewed = nullptr;
+    std::optional<ClockSkew> skew;
+    for (Authenticator& a : state.authenticators) {
+        if (a.type != AuthenticatorType::totp || !looks_like_totp(code, a.params))
+            continue;
+        const std::optional<ClockSkew> found = find_clock_skew(a.secret, a.params, now, policy.window, code);
+        if (found && !skew) {
+            skew = found;
+            skewed = &a;
+        }
+    }
     if (!skew)
         return;
     result.skew_seconds = skew->seconds;
     state.last_skew = SkewSeen{now, skew->seconds};
     if (skew->seconds > 0)
-        state.totp->last_step = std::max(state.totp->last_step.value_or(0), skew->step);
+        skewed->last_step = std::max(skewed->last_step.value_or(0), skew->step);
 }
 
 // One more consecutive failure; the last one allowed starts a lockout.
@@ -153,10 +194,8 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
     }
 
     const std::string_view code = trim_code(typed);
-    std::optional<Method> method;
-    if (try_totp(state, code, now, policy, result))
-        method = Method::totp;
-    else if (try_backup_code(state, derived, now, policy, context))
+    std::optional<Method> method = try_authenticators(state, code, now, policy, result);
+    if (!method && try_backup_code(state, derived, now, policy, context))
         method = Method::backup_code;
 
     fill_counts(result, state);
@@ -164,7 +203,7 @@ VerifyResult decide(UserState& state, std::string_view typed, const std::optiona
         result.verdict = Verdict::accepted;
         result.method = method;
         state.failures = 0;
-        state.last_login = LastLogin{now, *method, context.service, context.rhost, context.tty};
+        state.last_login = LastLogin{now, *method, context.service, context.rhost, context.tty, result.authenticator};
         if (context.device && policy.remember_days > 0) {
             remember_device(state.devices, *context.device, now, policy.remember_days, policy.max_devices);
             result.remembered = short_id(context.device->id);
@@ -191,11 +230,17 @@ VerifyResult Verifier::verify(const std::string& user, std::string_view typed, c
     // logins never queue behind each other's scrypt.
     if (!enrolled && !policy_.count_unenrolled) {
         run_decoy_kdf(policy_, typed);
-        return VerifyResult{Verdict::not_enrolled, {}, 0, 0, 0, false, false, {}};
+        VerifyResult r;
+        r.verdict = Verdict::not_enrolled;
+        return r;
     }
     // Counted or not, a locked user costs no KDF and no write.
-    if (snapshot && is_locked(*snapshot, now))
-        return VerifyResult{Verdict::locked_out, {}, 0, 0, snapshot->locked_until, false, false, {}};
+    if (snapshot && is_locked(*snapshot, now)) {
+        VerifyResult r;
+        r.verdict = Verdict::locked_out;
+        r.locked_until = snapshot->locked_until;
+        return r;
+    }
 
     std::optional<DerivedCode> derived;
     if (enrolled && policy_.backup_codes && snapshot->codes && snapshot->codes->remaining() > 0) {

@@ -1,5 +1,6 @@
 // The one place that decides a login: given a user's state, what they typed
-// and the time, accept a TOTP code or a backup code, refuse replays, count
+// and the time, accept a code of one of the user's authenticators (TOTP or
+// HOTP) or a backup code, refuse replays, count
 // failures and lock out (pam_twofactor(8); docs/design.md, "Lockout").
 // decide() is pure; Verifier wraps it in the store's read-modify-write and
 // runs the KDF before taking the lock (docs/store.md).
@@ -49,13 +50,15 @@ struct VerifyResult {
     // seconds (< 0: behind). Still a wrong code, counted as one.
     std::optional<std::int64_t> skew_seconds;
     std::string remembered = {}; // short id of the device this code remembered
+    std::string authenticator;   // the name of the authenticator that accepted (TOTP, HOTP)
 };
 
 struct VerifyPolicy {
     unsigned window = 1;
+    unsigned hotp_window = 10;
     unsigned max_failures = 5;
     unsigned lockout_seconds = 300;
-    bool totp = true;
+    bool totp = true; // authenticators (TOTP and HOTP); off with no_totp
     bool backup_codes = true;
     // When set, a backup-shaped code typed for a user with no codes to check
     // (not enrolled, codes-only off, none left) still costs one KDF at these

@@ -25,10 +25,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // What docs/state-format.md promises about anything that parses.
     FUZZ_CHECK(!parsed.user.empty() && parsed.failures <= 1000000);
-    if (parsed.totp) {
-        FUZZ_CHECK(parsed.totp->secret.size() >= 10 && parsed.totp->secret.size() <= 128);
-        FUZZ_CHECK(parsed.totp->params.digits >= 6 && parsed.totp->params.digits <= 8);
-        FUZZ_CHECK(parsed.totp->params.period >= 1 && parsed.totp->params.period <= 3600);
+    FUZZ_CHECK(parsed.authenticators.size() <= kMaxAuthenticators);
+    for (const Authenticator& a : parsed.authenticators) {
+        FUZZ_CHECK(a.secret.size() >= 10 && a.secret.size() <= 128);
+        FUZZ_CHECK(a.params.digits >= 6 && a.params.digits <= 8);
+        FUZZ_CHECK(a.params.period >= 1 && a.params.period <= 3600);
+        FUZZ_CHECK(valid_authenticator_name(a.name) && parsed.find(a.name) == &a);
     }
     if (parsed.codes) {
         const BackupCodeSet& c = *parsed.codes;

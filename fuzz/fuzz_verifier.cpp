@@ -59,7 +59,7 @@ struct Fixture {
         replaced = issued.set;
         replaced.salt[0] ^= 0x5a;
         state.user = "fuzz";
-        state.totp = TotpState{secret, params, kStart, std::nullopt};
+        state.authenticators = {TotpState{secret, params, kStart, std::nullopt}};
         state.codes = issued.set;
         policy.max_failures = 3;
         policy.lockout_seconds = 300;
@@ -196,7 +196,7 @@ void check_against_model(const UserState& st, const VerifyResult& r, const Expec
     FUZZ_CHECK(r.method == e.method);
     FUZZ_CHECK(st.failures == m.failures);
     FUZZ_CHECK(st.locked_until == m.locked_until);
-    FUZZ_CHECK(st.totp && st.totp->last_step == m.last_step);
+    FUZZ_CHECK(st.find("default") && st.find("default")->last_step == m.last_step);
     FUZZ_CHECK(st.codes && st.codes->slots.size() == kCodes);
     std::size_t unused = 0;
     for (std::size_t k = 0; k < kCodes; ++k) {

@@ -87,8 +87,10 @@ CodeShapes shapes_for(const Config& config, const std::optional<UserState>& stat
         shapes.backup_length = config.backup_code_length;
         return shapes;
     }
-    if (!config.no_totp && state->totp)
-        shapes.totp_digits = state->totp->params.digits;
+    // With several authenticators, the first one's length (forward_pass
+    // splits on one length; pam_twofactor(8)).
+    if (!config.no_totp && !state->authenticators.empty())
+        shapes.totp_digits = state->authenticators.front().params.digits;
     if (!config.no_backup_codes && state->codes && state->codes->remaining() > 0)
         shapes.backup_length = state->codes->length;
     return shapes;
@@ -187,6 +189,8 @@ int report(Attempt& a, const VerifyResult& r)
             if (method == Method::backup_code)
                 line.add("codes_remaining", std::to_string(r.codes_remaining))
                     .add("codes_total", std::to_string(r.codes_total));
+            else
+                line.add("authenticator", r.authenticator);
             if (!r.remembered.empty())
                 line.add("remembered", r.remembered);
         });

@@ -10,7 +10,7 @@ namespace twofactor::self_service {
 
 const char* const kUsage = "Usage: twofactor status\n"
                            "       twofactor new-codes\n"
-                           "       twofactor enroll [--qr utf8|ansi|none]\n"
+                           "       twofactor enroll [--name NAME] [--qr utf8|ansi|none]\n"
                            "       twofactor forget\n"
                            "       twofactor --help | --version\n"
                            "\n"
@@ -22,12 +22,14 @@ const char* const kUsage = "Usage: twofactor status\n"
                            "  status     whether an authenticator app is set up, backup codes left, last use\n"
                            "  new-codes  a new set of one-time backup codes, shown once; the old set stops working\n"
                            "  enroll     set up a new authenticator app (QR code), confirmed by a code from it;\n"
-                           "             the previous app stops working, backup codes are kept\n"
+                           "             the app of that name stops working, the others and backup codes are kept\n"
                            "  forget     forget your recognised devices: each is asked for a code again\n"
                            "\n"
                            "Options:\n"
                            "  --qr STYLE  enroll: utf8 (default; light-on-dark terminals), ansi (any terminal)\n"
                            "              or none (no QR code, type the secret by hand)\n"
+                           "  --name NAME enroll: the authenticator to add or replace (default: default),\n"
+                           "              1-32 of a-z 0-9 . _ -\n"
                            "  --help      show this help\n"
                            "  --version   show the version\n"
                            "\n"
@@ -89,7 +91,7 @@ CommandLine parse_command_line(int argc, const char* const* argv)
 {
     CommandLine line;
     std::optional<Operation> operation;
-    bool help = false, version = false, qr = false;
+    bool help = false, version = false, qr = false, named = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i] != nullptr ? argv[i] : "";
         if (arg == "--help" || arg == "-h") {
@@ -107,6 +109,16 @@ CommandLine parse_command_line(int argc, const char* const* argv)
             } else {
                 line.qr = parse_qr(arg.substr(5));
             }
+        } else if (arg == "--name" || arg.substr(0, 7) == "--name=") {
+            if (named)
+                throw UsageError("--name given twice");
+            named = true;
+            if (arg == "--name" && (i + 1 >= argc || argv[i + 1] == nullptr))
+                throw UsageError("--name needs a value");
+            const std::string_view value = arg == "--name" ? std::string_view(argv[++i]) : arg.substr(7);
+            if (!valid_authenticator_name(value))
+                throw UsageError("--name: 1 to 32 of a-z 0-9 . _ - expected, got " + quoted(value));
+            line.name = std::string(value);
         } else if (!arg.empty() && arg[0] == '-') {
             throw UsageError("unknown option " + quoted(arg));
         } else if (!operation) {
@@ -130,6 +142,8 @@ CommandLine parse_command_line(int argc, const char* const* argv)
         throw UsageError("no command given");
     if (qr && *operation != Operation::enroll)
         throw UsageError("--qr is only for enroll");
+    if (named && *operation != Operation::enroll)
+        throw UsageError("--name is only for enroll");
     line.operation = *operation;
     return line;
 }

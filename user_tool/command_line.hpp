@@ -1,10 +1,12 @@
 // The command line of twofactor(1), deliberately tiny: four commands, and
-// --help, --version and (for enroll) --qr STYLE. There is no way to name a
+// --help, --version and (for enroll) --qr STYLE and --name NAME. There is no way to name a
 // user, a configuration file or a state directory: the tool acts on the
 // real uid's account with /etc/security/twofactor.conf, full stop.
 #pragma once
 
 #include "qr.hpp"
+
+#include "user_state.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -18,6 +20,7 @@ struct CommandLine {
     enum class Action { run, help, version } action = Action::run;
     Operation operation = Operation::status;
     cli::QrStyle qr = cli::QrStyle::utf8;
+    std::string name = kDefaultAuthenticator; // enroll --name: the authenticator added or replaced
 };
 
 // Anything else on the command line: exit status 2.

@@ -24,7 +24,7 @@ ExitCode run_new_codes(Session& session)
     update_own_state(session, before, [&](UserState& state) {
         replaced = state.codes.has_value();
         unused_before = replaced ? state.codes->remaining() : 0;
-        has_totp = state.totp.has_value();
+        has_totp = !state.authenticators.empty();
         state.codes = issued.set;
     });
     session.privileges.drop_permanently();

@@ -34,13 +34,19 @@ const CodeUse* last_code_use(const BackupCodeSet& set)
 void print(cli::OutputBuffer& out, const UserState& s, const Config& config, std::int64_t now)
 {
     constexpr std::size_t kLabel = 26;
-    out.padded("  Authenticator app:", kLabel);
-    if (s.totp)
-        out << "set up " << cli::format_time(s.totp->enrolled_at) << " ("
-            << cli::uri_algorithm(s.totp->params.algorithm) << ", " << s.totp->params.digits << " digits, "
-            << s.totp->params.period << " s)\n";
-    else
+    if (s.authenticators.empty()) {
+        out.padded("  Authenticator app:", kLabel);
         out << "not set up\n";
+    }
+    for (const Authenticator& a : s.authenticators) {
+        out.padded("  Authenticator " + a.name + ":", kLabel);
+        out << "set up " << cli::format_time(a.enrolled_at) << " (" << to_string(a.type) << ", "
+            << cli::uri_algorithm(a.params.algorithm) << ", " << a.params.digits << " digits";
+        if (a.type == AuthenticatorType::totp)
+            out << ", " << a.params.period << " s)\n";
+        else
+            out << ", counter " << a.counter << ")\n";
+    }
 
     out.padded("  Backup codes:", kLabel);
     if (s.codes)
@@ -53,8 +59,9 @@ void print(cli::OutputBuffer& out, const UserState& s, const Config& config, std
     out.padded("  Last verified login:", kLabel);
     if (s.last_login)
         out << cli::format_time(s.last_login->at) << ", "
-            << (s.last_login->method == Method::totp ? "app code" : "backup code") << ", "
-            << where(s.last_login->service, s.last_login->rhost, s.last_login->tty) << "\n";
+            << (s.last_login->method == Method::backup_code ? std::string("backup code")
+                                                            : "code of " + cli::printable(s.last_login->authenticator))
+            << ", " << where(s.last_login->service, s.last_login->rhost, s.last_login->tty) << "\n";
     else
         out << "never\n";
 

@@ -11,6 +11,7 @@ std::unique_ptr<Command> make_enroll_command();
 std::unique_ptr<Command> make_issue_command();
 std::unique_ptr<Command> make_list_command();
 std::unique_ptr<Command> make_revoke_command();
+std::unique_ptr<Command> make_resync_command();
 std::unique_ptr<Command> make_unlock_command();
 std::unique_ptr<Command> make_forget_command();
 std::unique_ptr<Command> make_verify_command();

@@ -91,7 +91,7 @@ private:
         ctx.store.update(user, [&](std::optional<UserState>& state) {
             UserState& target = cli::state_to_enrol(state, user);
             previous = target.codes;
-            has_totp = target.totp.has_value();
+            has_totp = !target.authenticators.empty();
             target.codes = issued.set;
             return true;
         });

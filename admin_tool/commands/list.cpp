@@ -45,6 +45,14 @@ std::string locked_until(const UserState& s, std::int64_t now)
     return s.locked_until > now ? cli::format_time(s.locked_until) : "-";
 }
 
+std::string authenticators_column(const UserState& s)
+{
+    std::string names;
+    for (const Authenticator& a : s.authenticators)
+        names += (names.empty() ? "" : ",") + a.name;
+    return names.empty() ? "-" : names;
+}
+
 std::string codes_column(const UserState& s)
 {
     if (!s.codes)
@@ -57,12 +65,12 @@ void print_table(cli::OutputBuffer& out, const std::vector<Entry>& entries, std:
     using Row = std::array<std::string, 6>;
     std::vector<Row> rows;
     rows.reserve(entries.size() + 1);
-    rows.push_back({"USER", "TOTP", "CODES", "ISSUED", "LOCKED UNTIL", "LAST USE"});
+    rows.push_back({"USER", "AUTHENTICATORS", "CODES", "ISSUED", "LOCKED UNTIL", "LAST USE"});
     for (const Entry& e : entries) {
         if (!e.state)
             continue;
         const UserState& s = *e.state;
-        rows.push_back({e.user, s.totp ? "yes" : "no", codes_column(s),
+        rows.push_back({e.user, authenticators_column(s), codes_column(s),
                         s.codes ? cli::format_time(s.codes->issued_at) : "-", locked_until(s, now),
                         last_use(s.last_login)});
     }
@@ -83,12 +91,19 @@ void print_detail(cli::OutputBuffer& out, const std::string& user, const UserSta
 {
     out << '\n' << user << '\n';
     if (!s.enrolled())
-        out << "  Not enrolled:  no TOTP secret and no backup codes; only failed codes are counted\n";
-    if (s.totp)
-        out << "  TOTP:          yes, " << to_string(s.totp->params.algorithm) << ", " << s.totp->params.digits
-            << " digits, " << s.totp->params.period << " s; enrolled " << cli::format_time(s.totp->enrolled_at) << '\n';
-    else
-        out << "  TOTP:          no\n";
+        out << "  Not enrolled:  no authenticator and no backup codes; only failed codes are counted\n";
+    for (const Authenticator& a : s.authenticators) {
+        out << "  Authenticator: " << a.name << ", " << to_string(a.type) << ", " << to_string(a.params.algorithm)
+            << ", " << a.params.digits << " digits, ";
+        if (a.type == AuthenticatorType::totp)
+            out << a.params.period << " s";
+        else
+            out << "counter " << a.counter;
+        out << "; enrolled " << cli::format_time(a.enrolled_at) << "; last used "
+            << (a.last_used > 0 ? cli::format_time(a.last_used) : std::string("never")) << '\n';
+    }
+    if (s.authenticators.empty())
+        out << "  Authenticator: none\n";
     if (s.codes)
         out << "  Backup codes:  " << s.codes->remaining() << " of " << s.codes->slots.size() << " left, "
             << s.codes->length << " characters, issued " << cli::format_time(s.codes->issued_at) << '\n';
@@ -105,8 +120,10 @@ void print_detail(cli::OutputBuffer& out, const std::string& user, const UserSta
     if (s.last_login) {
         const LastLogin& l = *s.last_login;
         out << "  Last login:    " << cli::format_time(l.at) << " with "
-            << (l.method == Method::totp ? "TOTP" : "a backup code") << ", service " << shown(l.service) << ", from "
-            << shown(l.rhost) << ", tty " << shown(l.tty) << '\n';
+            << (l.method == Method::backup_code
+                    ? std::string("a backup code")
+                    : to_string(l.method) + std::string(" authenticator ") + l.authenticator)
+            << ", service " << shown(l.service) << ", from " << shown(l.rhost) << ", tty " << shown(l.tty) << '\n';
     }
     const std::size_t devices = cli::current_devices(s.devices, now).size();
     out << "  Devices:       "
@@ -130,24 +147,65 @@ void print_detail(cli::OutputBuffer& out, const std::string& user, const UserSta
     }
 }
 
+// The TOTP authenticator version 1 of the JSON showed as "totp": the one
+// named default, else the first TOTP one.
+const Authenticator* compat_totp(const UserState& s)
+{
+    const Authenticator* d = s.find(kDefaultAuthenticator);
+    if (d && d->type == AuthenticatorType::totp)
+        return d;
+    for (const Authenticator& a : s.authenticators)
+        if (a.type == AuthenticatorType::totp)
+            return &a;
+    return nullptr;
+}
+
+void json_authenticator(JsonWriter& w, const Authenticator& a)
+{
+    const bool totp = a.type == AuthenticatorType::totp;
+    w.begin_object()
+        .field("name", a.name)
+        .field("type", to_string(a.type))
+        .field("algorithm", to_string(a.params.algorithm))
+        .field("digits", a.params.digits);
+    if (totp)
+        w.field("period", a.params.period);
+    else
+        w.field("counter", a.counter);
+    w.field("enrolled_at", a.enrolled_at);
+    if (totp) {
+        w.key("last_step");
+        if (a.last_step)
+            w.value(*a.last_step);
+        else
+            w.null();
+    }
+    w.field("last_used", a.last_used);
+    w.end_object();
+}
+
 void json_state(JsonWriter& w, const UserState& s, std::int64_t now)
 {
     w.key("totp");
-    if (s.totp) {
+    if (const Authenticator* t = compat_totp(s)) {
         w.begin_object()
-            .field("algorithm", to_string(s.totp->params.algorithm))
-            .field("digits", s.totp->params.digits)
-            .field("period", s.totp->params.period)
-            .field("enrolled_at", s.totp->enrolled_at);
+            .field("algorithm", to_string(t->params.algorithm))
+            .field("digits", t->params.digits)
+            .field("period", t->params.period)
+            .field("enrolled_at", t->enrolled_at);
         w.key("last_step");
-        if (s.totp->last_step)
-            w.value(*s.totp->last_step);
+        if (t->last_step)
+            w.value(*t->last_step);
         else
             w.null();
         w.end_object();
     } else {
         w.null();
     }
+    w.key("authenticators").begin_array();
+    for (const Authenticator& a : s.authenticators)
+        json_authenticator(w, a);
+    w.end_array();
     w.key("codes");
     if (s.codes) {
         w.begin_object()
@@ -184,6 +242,7 @@ void json_state(JsonWriter& w, const UserState& s, std::int64_t now)
             .field("service", s.last_login->service)
             .field("rhost", s.last_login->rhost)
             .field("tty", s.last_login->tty)
+            .field("authenticator", s.last_login->authenticator)
             .end_object();
     else
         w.null();

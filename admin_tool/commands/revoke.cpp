@@ -1,4 +1,5 @@
-// revoke USER [--codes|--totp|--all]: removes a second factor. Removing the
+// revoke USER [--codes|--totp|--authenticator NAME|--all]: removes a second
+// factor (--totp: every authenticator; --authenticator: that one only). Removing the
 // last one removes the user's state file, so the user is then exactly "not
 // enrolled" to the module (denied, or let through by nullok).
 #include "commands.hpp"
@@ -8,13 +9,13 @@
 namespace twofactor::admin {
 namespace {
 
-enum class What { codes, totp, all };
+enum class What { codes, totp, one, all };
 
 class RevokeCommand final : public Command {
 public:
     const char* name() const override { return "revoke"; }
-    const char* synopsis() const override { return "USER [--codes | --totp | --all]"; }
-    const char* summary() const override { return "remove USER's backup codes, TOTP secret, or both"; }
+    const char* synopsis() const override { return "USER [--codes | --totp | --authenticator NAME | --all]"; }
+    const char* summary() const override { return "remove USER's backup codes, authenticators, or both"; }
     const char* details() const override
     {
         return "USER need not have an account any more. Removing the last method (and --all)\n"
@@ -27,7 +28,8 @@ public:
         declare_user(hidden, positional);
         auto add = shown.add_options();
         add("codes", po::bool_switch(), "remove the backup-code set only");
-        add("totp", po::bool_switch(), "remove the TOTP secret only");
+        add("totp", po::bool_switch(), "remove every authenticator (TOTP and HOTP) only");
+        add("authenticator", po::value<std::string>()->value_name("NAME"), "remove the authenticator NAME only");
         add("all", po::bool_switch(), "remove both (the default)");
     }
 
@@ -35,6 +37,9 @@ public:
     {
         const std::string user = required_user(ctx.options);
         const What what = parse_what(ctx.options);
+        const std::string name = what == What::one ? ctx.options["authenticator"].as<std::string>() : std::string();
+        if (what == What::one && !valid_authenticator_name(name))
+            throw UsageError("--authenticator: 1 to 32 of a-z 0-9 . _ - expected");
         // Looked at first, so a user without state leaves no lock file behind.
         // A record holding only failed codes has nothing to revoke (unlock
         // removes it).
@@ -53,14 +58,20 @@ public:
                 missing = "no backup codes";
                 return false;
             }
-            if (what == What::totp && !state->totp) {
-                missing = "no TOTP secret";
+            if (what == What::totp && state->authenticators.empty()) {
+                missing = "no authenticator";
+                return false;
+            }
+            if (what == What::one && !state->find(name)) {
+                missing = "no authenticator named " + name;
                 return false;
             }
             if (what == What::codes)
                 state->codes.reset();
             else if (what == What::totp)
-                state->totp.reset();
+                state->authenticators.clear();
+            else if (what == What::one)
+                state->remove(name);
             if (what == What::all || !state->enrolled()) {
                 state.reset();
                 removed_file = true;
@@ -74,9 +85,11 @@ public:
             cli::notice("removed the second factor of " + user
                         + ": not enrolled now (denied at login, or let through on the password alone with nullok)");
         else if (what == What::codes)
-            cli::notice("revoked the backup codes of " + user + "; the TOTP secret remains");
+            cli::notice("revoked the backup codes of " + user + "; the authenticators remain");
+        else if (what == What::one)
+            cli::notice("revoked the authenticator " + name + " of " + user + "; the rest remain");
         else
-            cli::notice("revoked the TOTP secret of " + user + "; the backup codes remain");
+            cli::notice("revoked the authenticators of " + user + "; the backup codes remain");
         return ExitCode::ok;
     }
 
@@ -84,9 +97,10 @@ private:
     static What parse_what(const po::variables_map& options)
     {
         const bool codes = flag(options, "codes"), totp = flag(options, "totp"), all = flag(options, "all");
-        if (int(codes) + int(totp) + int(all) > 1)
-            throw UsageError("--codes, --totp and --all exclude each other");
-        return codes ? What::codes : totp ? What::totp : What::all;
+        const bool one = options.count("authenticator") > 0;
+        if (int(codes) + int(totp) + int(all) + int(one) > 1)
+            throw UsageError("--codes, --totp, --authenticator and --all exclude each other");
+        return codes ? What::codes : totp ? What::totp : one ? What::one : What::all;
     }
 };
 

@@ -71,8 +71,9 @@ private:
     static void accepted(const VerifyResult& r, const Config& config)
     {
         cli::OutputBuffer out;
-        if (r.method == Method::totp) {
-            out << "TOTP code accepted.\n";
+        if (r.method == Method::totp || r.method == Method::hotp) {
+            out << (r.method == Method::totp ? "TOTP" : "HOTP") << " code accepted (authenticator " << r.authenticator
+                << ").\n";
         } else {
             // The count a user is told after a backup-code login
             // (pam_twofactor(8)), in the administrator's words.

@@ -15,8 +15,6 @@ UserState to_user_state(const ImportedUser& imported, const std::string& user, c
 {
     if (!imported.refused.empty())
         throw ImportRefused(imported.refused);
-    if (imported.kind == ImportedUser::Kind::hotp)
-        throw ImportRefused("an HOTP (counter-based) token: HOTP is not supported by this build");
     if (imported.secret.size() < kMinSecretBytes || imported.secret.size() > kMaxSecretBytes)
         throw ImportRefused("the secret is " + std::to_string(imported.secret.size())
                             + " bytes; twofactor takes 10 to 128 (80 to 1024 bits)");
@@ -25,12 +23,17 @@ UserState to_user_state(const ImportedUser& imported, const std::string& user, c
 
     UserState state;
     state.user = user;
-    TotpState totp;
-    totp.secret = imported.secret;
-    totp.params = imported.params;
-    totp.enrolled_at = now;
-    totp.last_step = imported.last_step;
-    state.totp = std::move(totp);
+    Authenticator a; // named "default"
+    a.secret = imported.secret;
+    a.params = imported.params;
+    a.enrolled_at = now;
+    if (imported.kind == ImportedUser::Kind::hotp) {
+        a.type = AuthenticatorType::hotp;
+        a.counter = imported.counter;
+    } else {
+        a.last_step = imported.last_step;
+    }
+    state.put(std::move(a));
     if (!imported.scratch_codes.empty())
         state.codes = hash_backup_codes(imported.scratch_codes, kScratchCodeLength, config.scrypt, now);
     return state;

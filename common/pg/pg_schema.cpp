@@ -141,6 +141,50 @@ COMMENT ON TABLE twofactor.devices IS
 COMMENT ON COLUMN twofactor.devices.device_id IS
     'SHA-256 over the user, the mode and the SSH key and/or address; never the key itself.';
 )SQL"},
+    // Several named authenticators per user, TOTP or HOTP. totp_secrets goes
+    // (its rows become authenticators named 'default'), so a build that only
+    // knows it must not run against this schema: oldest_compatible is this
+    // version, and older builds fail closed until upgraded.
+    {4, 4, "named TOTP and HOTP authenticators replace totp_secrets", R"SQL(
+CREATE TABLE twofactor.authenticators (
+    authenticator_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id       bigint NOT NULL REFERENCES twofactor.users ON DELETE CASCADE,
+    name          text NOT NULL CHECK (name ~ '^[a-z0-9._-]{1,32}$'),
+    type          text NOT NULL CHECK (type IN ('totp', 'hotp')),
+    algorithm     text NOT NULL CHECK (algorithm IN ('sha1', 'sha256', 'sha512')),
+    digits        smallint NOT NULL CHECK (digits BETWEEN 6 AND 8),
+    period        integer CHECK (period BETWEEN 1 AND 3600),
+    counter       bigint CHECK (counter >= 0),
+    secret_base32 text NOT NULL CHECK (secret_base32 ~ '^[A-Z2-7]{16,205}$'),
+    enrolled_at   bigint NOT NULL,
+    last_step     bigint CHECK (last_step >= 0),
+    last_used     bigint CHECK (last_used > 0),
+    UNIQUE (user_id, name),
+    CHECK ((type = 'totp') = (period IS NOT NULL) AND (type = 'hotp') = (counter IS NOT NULL)
+           AND (type = 'totp' OR last_step IS NULL))
+);
+COMMENT ON TABLE twofactor.authenticators IS
+    'A user''s named authenticators, in the order of authenticator_id (the order codes are tried in).';
+COMMENT ON COLUMN twofactor.authenticators.secret_base32 IS
+    'The key in clear (base32), as in a state file: whoever can read this column can make codes.';
+COMMENT ON COLUMN twofactor.authenticators.counter IS
+    'HOTP: the next counter expected; codes for earlier counters are refused. Only ever increases.';
+COMMENT ON COLUMN twofactor.authenticators.last_step IS
+    'TOTP: last accepted time step: codes for this step or earlier are refused (replay).';
+INSERT INTO twofactor.authenticators
+    (user_id, name, type, algorithm, digits, period, secret_base32, enrolled_at, last_step)
+    SELECT user_id, 'default', 'totp', algorithm, digits, period, secret_base32, enrolled_at, last_step
+    FROM twofactor.totp_secrets ORDER BY user_id;
+DROP TABLE twofactor.totp_secrets;
+ALTER TABLE twofactor.last_logins ADD COLUMN authenticator text CHECK (authenticator ~ '^[a-z0-9._-]{1,32}$');
+UPDATE twofactor.last_logins SET authenticator = 'default' WHERE method = 'totp';
+ALTER TABLE twofactor.last_logins DROP CONSTRAINT last_logins_method_check,
+    ADD CONSTRAINT last_logins_method_check CHECK (method IN ('totp', 'hotp', 'backup_code'));
+ALTER TABLE twofactor.audit_log ADD COLUMN authenticator text;
+ALTER TABLE twofactor.audit_log DROP CONSTRAINT audit_log_method_check,
+    ADD CONSTRAINT audit_log_method_check CHECK (method IN ('totp', 'hotp', 'backup_code'));
+COMMENT ON COLUMN twofactor.audit_log.totp_step IS 'TOTP: the time step accepted; HOTP: the counter accepted.';
+)SQL"},
 };
 
 constexpr int kLatest = kMigrations[sizeof kMigrations / sizeof kMigrations[0] - 1].version;

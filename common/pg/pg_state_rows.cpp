@@ -15,12 +15,16 @@ namespace {
 // the stores unchanged.
 constexpr std::size_t kMaxTextInput = 256 / 3;
 
-// One row per code of the current set (one row if there is none). The totp
-// columns repeat on every row; PgResult wipes them all.
+// One row per code of the current set (one row if there is none). The
+// authenticators column, the user's `auth` records as a state file writes
+// them (secrets included), repeats on every row; PgResult wipes them all.
 #define TWOFACTOR_STATE_COLUMNS                                                                                        \
     "SELECT u.user_id, u.failures, u.locked_until, u.skew_at, u.skew_seconds,"                                         \
-    " t.algorithm, t.digits, t.period, t.secret_base32, t.enrolled_at, t.last_step,"                                   \
-    " l.at, l.method, l.service, l.rhost, l.tty,"                                                                      \
+    " (SELECT string_agg(concat_ws(' ', 'auth', a.name, a.type, a.algorithm, a.digits, coalesce(a.period, a.counter)," \
+    "  a.secret_base32, a.enrolled_at, CASE WHEN a.type = 'totp' THEN coalesce(a.last_step::text, '-') END,"           \
+    "  coalesce(a.last_used::text, '-')), E'\\n' ORDER BY a.authenticator_id)"                                         \
+    "  FROM twofactor.authenticators a WHERE a.user_id = u.user_id),"                                                  \
+    " l.at, l.method, l.service, l.rhost, l.tty, l.authenticator,"                                                     \
     " s.set_id, s.issued_at, s.code_length, s.scrypt_log2_n, s.scrypt_r, s.scrypt_p, encode(s.salt, 'hex'),"           \
     " s.code_count,"                                                                                                   \
     " c.slot, encode(c.hash, 'hex'), c.used_at, c.service, c.rhost, c.tty,"                                            \
@@ -29,7 +33,6 @@ constexpr std::size_t kMaxTextInput = 256 / 3;
     " FROM twofactor.devices d WHERE d.user_id = u.user_id)"
 #define TWOFACTOR_STATE_TABLES                                                                                         \
     " FROM twofactor.users u"                                                                                          \
-    " LEFT JOIN twofactor.totp_secrets t ON t.user_id = u.user_id"                                                     \
     " LEFT JOIN twofactor.last_logins l ON l.user_id = u.user_id"                                                      \
     " LEFT JOIN twofactor.code_sets s ON s.user_id = u.user_id"                                                        \
     " LEFT JOIN twofactor.codes c ON c.set_id = s.set_id"
@@ -51,17 +54,13 @@ enum Column {
     locked_until,
     skew_at,
     skew_seconds,
-    totp_algorithm,
-    totp_digits,
-    totp_period,
-    totp_secret,
-    totp_enrolled_at,
-    totp_last_step,
+    authenticators, // the `auth` records of a state file, one per line
     login_at,
     login_method,
     login_service,
     login_rhost,
     login_tty,
+    login_authenticator,
     set_id,
     set_issued_at,
     set_length,
@@ -109,21 +108,24 @@ public:
     std::string_view text(int row, Column c) const { return r_.text(first_ + row, c); }
     std::string field(int row, Column c) const { return decode_pg_text(text(row, c)); }
 
-    TotpState totp() const
+    // Read by the state file's own parser: the rows are checked exactly as
+    // an `auth` record is (names, ranges, secret, at most kMaxAuthenticators).
+    std::vector<Authenticator> all_authenticators() const
     {
-        TotpState t;
-        const auto algorithm = parse_totp_algorithm(text(0, totp_algorithm));
-        if (!algorithm)
-            corrupt("TOTP algorithm");
-        t.params.algorithm = *algorithm;
-        t.params.digits = small(0, totp_digits, 6, 8);
-        t.params.period = small(0, totp_period, 1, 3600);
-        if (!base32_decode(text(0, totp_secret), t.secret))
-            corrupt("TOTP secret is not base32");
-        t.enrolled_at = integer(0, totp_enrolled_at);
-        if (!null(0, totp_last_step))
-            t.last_step = static_cast<std::uint64_t>(integer(0, totp_last_step, 0));
-        return t;
+        if (null(0, authenticators))
+            return {};
+        const std::string_view records = text(0, authenticators);
+        SecureChars file;
+        const auto add = [&file](std::string_view s) { file.insert(file.end(), s.begin(), s.end()); };
+        file.reserve(records.size() + 64);
+        add("twofactor-state 2\nuser -\n");
+        add(records);
+        add("\nfailures 0 0\nend\n");
+        try {
+            return parse_user_state(view(file)).authenticators;
+        } catch (const StateFormatError& e) {
+            corrupt(std::string("authenticators: ") + e.what());
+        }
     }
 
     LastLogin last_login() const
@@ -135,8 +137,12 @@ public:
             l.method = Method::totp;
         else if (method == "backup_code")
             l.method = Method::backup_code;
+        else if (method == "hotp")
+            l.method = Method::hotp;
         else
             corrupt("last login method");
+        if (!null(0, login_authenticator))
+            l.authenticator = std::string(text(0, login_authenticator));
         l.service = field(0, login_service);
         l.rhost = field(0, login_rhost);
         l.tty = field(0, login_tty);
@@ -275,8 +281,7 @@ StoredState parse_state(const PgResult& r, int first, int count, const std::stri
     st.locked_until = row.integer(0, locked_until);
     if (!row.null(0, skew_at))
         st.last_skew = SkewSeen{row.integer(0, skew_at), row.integer(0, skew_seconds, -86400, 86400)};
-    if (!row.null(0, totp_algorithm))
-        st.totp = row.totp();
+    st.authenticators = row.all_authenticators();
     if (!row.null(0, login_at))
         st.last_login = row.last_login();
     st.devices = row.device_list();

@@ -25,21 +25,28 @@ constexpr const char* kUpdateCounters
 constexpr const char* kUpdateSkew
     = "UPDATE twofactor.users SET skew_at = $2, skew_seconds = $3, updated_at = now() WHERE user_id = $1";
 
-constexpr const char* kDeleteTotp = "DELETE FROM twofactor.totp_secrets WHERE user_id = $1";
-constexpr const char* kUpsertTotp
-    = "INSERT INTO twofactor.totp_secrets (user_id, algorithm, digits, period, secret_base32, enrolled_at, last_step)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id) DO UPDATE SET algorithm = EXCLUDED.algorithm,"
-      " digits = EXCLUDED.digits, period = EXCLUDED.period, secret_base32 = EXCLUDED.secret_base32,"
-      " enrolled_at = EXCLUDED.enrolled_at, last_step = EXCLUDED.last_step";
-// Replay refusal in the database too: the step only ever moves forward.
-constexpr const char* kAdvanceStep = "UPDATE twofactor.totp_secrets SET last_step = $2"
-                                     " WHERE user_id = $1 AND (last_step IS NULL OR last_step < $2)";
+constexpr const char* kDeleteAuthenticator = "DELETE FROM twofactor.authenticators WHERE user_id = $1 AND name = $2";
+constexpr const char* kUpsertAuthenticator
+    = "INSERT INTO twofactor.authenticators (user_id, name, type, algorithm, digits, period, counter, secret_base32,"
+      " enrolled_at, last_step, last_used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+      " ON CONFLICT (user_id, name) DO UPDATE SET type = EXCLUDED.type, algorithm = EXCLUDED.algorithm,"
+      " digits = EXCLUDED.digits, period = EXCLUDED.period, counter = EXCLUDED.counter,"
+      " secret_base32 = EXCLUDED.secret_base32, enrolled_at = EXCLUDED.enrolled_at, last_step = EXCLUDED.last_step,"
+      " last_used = EXCLUDED.last_used";
+// Replay refusal in the database too: the TOTP step and the HOTP counter
+// only ever move forward, each authenticator on its own.
+constexpr const char* kAdvanceStep
+    = "UPDATE twofactor.authenticators SET last_step = $3, last_used = $4"
+      " WHERE user_id = $1 AND name = $2 AND type = 'totp' AND (last_step IS NULL OR last_step < $3)";
+constexpr const char* kAdvanceCounter = "UPDATE twofactor.authenticators SET counter = $3, last_used = $4"
+                                        " WHERE user_id = $1 AND name = $2 AND type = 'hotp' AND counter < $3";
 
 constexpr const char* kDeleteLastLogin = "DELETE FROM twofactor.last_logins WHERE user_id = $1";
 constexpr const char* kUpsertLastLogin
-    = "INSERT INTO twofactor.last_logins (user_id, at, method, service, rhost, tty) VALUES ($1, $2, $3, $4, $5, $6)"
-      " ON CONFLICT (user_id) DO UPDATE SET at = EXCLUDED.at, method = EXCLUDED.method,"
-      " service = EXCLUDED.service, rhost = EXCLUDED.rhost, tty = EXCLUDED.tty";
+    = "INSERT INTO twofactor.last_logins (user_id, at, method, service, rhost, tty, authenticator)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id) DO UPDATE SET at = EXCLUDED.at,"
+      " method = EXCLUDED.method, service = EXCLUDED.service, rhost = EXCLUDED.rhost, tty = EXCLUDED.tty,"
+      " authenticator = EXCLUDED.authenticator";
 
 constexpr const char* kDeleteSet = "DELETE FROM twofactor.code_sets WHERE set_id = $1";
 constexpr const char* kInsertSet
@@ -57,7 +64,7 @@ constexpr const char* kInsertDevice
 
 constexpr const char* kAudit
     = "INSERT INTO twofactor.audit_log (user_name, at, method, set_id, slot, totp_step, service, rhost, tty,"
-      " client_host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+      " client_host, authenticator) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 std::string host_name()
 {
@@ -83,13 +90,14 @@ PgSettings settings_from(const Config& config)
 std::int64_t step_value(std::uint64_t step)
 {
     if (step > static_cast<std::uint64_t>(INT64_MAX))
-        throw StoreError(StoreErrc::corrupt, "PostgreSQL: TOTP step out of range");
+        throw StoreError(StoreErrc::corrupt, "PostgreSQL: TOTP step or HOTP counter out of range");
     return static_cast<std::int64_t>(step);
 }
 
 bool same_login(const LastLogin& a, const LastLogin& b)
 {
-    return a.at == b.at && a.method == b.method && a.service == b.service && a.rhost == b.rhost && a.tty == b.tty;
+    return a.at == b.at && a.method == b.method && a.service == b.service && a.rhost == b.rhost && a.tty == b.tty
+        && a.authenticator == b.authenticator;
 }
 
 // Writes what differs between `before` (nullopt: the row was just created)
@@ -110,7 +118,8 @@ public:
         const UserState* old = before ? &before->state : nullptr;
         counters(old, after);
         skew(old, after);
-        totp(old ? old->totp : std::nullopt, after);
+        static const UserState none;
+        authenticators(old ? *old : none, after);
         last_login(old ? old->last_login : std::nullopt, after.last_login);
         codes(old ? old->codes : std::nullopt, before ? before->set_id : std::nullopt, after);
         devices(old, after);
@@ -129,11 +138,11 @@ private:
 
     void skew(const UserState* old, const UserState& after)
     {
-        const std::optional<SkewSeen> before = old ? old->last_skew : std::nullopt;
-        const auto same = [](const std::optional<SkewSeen>& a, const std::optional<SkewSeen>& b) {
-            return a.has_value() == b.has_value() && (!a || (a->at == b->at && a->seconds == b->seconds));
-        };
-        if (same(before, after.last_skew))
+        const SkewSeen* before = old && old->last_skew ? &*old->last_skew : nullptr;
+        const SkewSeen* now = after.last_skew ? &*after.last_skew : nullptr;
+        if (before == nullptr && now == nullptr)
+            return;
+        if (before != nullptr && now != nullptr && before->at == now->at && before->seconds == now->seconds)
             return;
         PgParams params;
         params.add(user_id_);
@@ -144,39 +153,83 @@ private:
         c_.exec(kUpdateSkew, params, deadline_);
     }
 
-    void totp(const std::optional<TotpState>& old, const UserState& after)
+    void authenticators(const UserState& old, const UserState& after)
     {
-        const std::optional<TotpState>& now = after.totp;
-        if (!now) {
-            if (old)
-                c_.exec(kDeleteTotp, PgParams{}.add(user_id_), deadline_);
-            return;
-        }
-        if (!old || !same_totp_key(*old, *now)) { // enrolment or re-enrolment
-            PgParams p;
-            p.add(user_id_).add(to_string(now->params.algorithm)).add(std::int64_t{now->params.digits});
-            p.add(std::int64_t{now->params.period}).add_secret(base32_encode(now->secret)).add(now->enrolled_at);
-            if (now->last_step)
-                p.add(step_value(*now->last_step));
+        for (const Authenticator& gone : old.authenticators)
+            if (!after.find(gone.name))
+                c_.exec(kDeleteAuthenticator, PgParams{}.add(user_id_).add(gone.name), deadline_);
+        for (const Authenticator& now : after.authenticators) {
+            const Authenticator* before = old.find(now.name);
+            if (!before || !same_totp_key(*before, now))
+                upsert(now); // enrolment or re-enrolment
+            else if (now.type == AuthenticatorType::totp)
+                advance_step(*before, now, after);
             else
-                p.add_null();
-            c_.exec(kUpsertTotp, p, deadline_);
-            return;
+                advance_counter(*before, now, after);
         }
-        if (old->last_step == now->last_step)
+    }
+
+    void upsert(const Authenticator& a)
+    {
+        const bool totp = a.type == AuthenticatorType::totp;
+        PgParams p;
+        p.add(user_id_).add(a.name).add(to_string(a.type)).add(to_string(a.params.algorithm));
+        p.add(std::int64_t{a.params.digits});
+        totp ? p.add(std::int64_t{a.params.period}) : p.add_null();
+        totp ? p.add_null() : p.add(step_value(a.counter));
+        p.add_secret(base32_encode(a.secret)).add(a.enrolled_at);
+        totp&& a.last_step ? p.add(step_value(*a.last_step)) : p.add_null();
+        a.last_used > 0 ? p.add(a.last_used) : p.add_null();
+        c_.exec(kUpsertAuthenticator, p, deadline_);
+    }
+
+    // The login that spent a code of `a`, for the audit log (or none).
+    static LastLogin login_of(const Authenticator& a, const UserState& after)
+    {
+        const bool with_login = after.last_login && after.last_login->method != Method::backup_code
+            && after.last_login->authenticator == a.name;
+        return with_login ? *after.last_login : LastLogin{};
+    }
+
+    void advance_step(const Authenticator& old, const Authenticator& now, const UserState& after)
+    {
+        if (old.last_step == now.last_step)
             return;
-        if (!now->last_step || (old->last_step && *now->last_step < *old->last_step))
+        if (!now.last_step || (old.last_step && *now.last_step < *old.last_step))
             throw StoreError(StoreErrc::io,
                              "PostgreSQL: refusing to move the TOTP replay step of " + user_ + " backwards");
-        const std::int64_t step = step_value(*now->last_step);
-        if (c_.exec(kAdvanceStep, PgParams{}.add(user_id_).add(step), deadline_).affected() != 1)
+        const std::int64_t step = step_value(*now.last_step);
+        PgParams p;
+        p.add(user_id_).add(now.name).add(step);
+        now.last_used > 0 ? p.add(now.last_used) : p.add_null();
+        if (c_.exec(kAdvanceStep, p, deadline_).affected() != 1)
             throw StoreError(StoreErrc::io,
                              "PostgreSQL: TOTP step of " + user_
                                  + " already recorded (changed outside the row lock?); refused");
-        const bool with_login = after.last_login && after.last_login->method == Method::totp;
-        const LastLogin context = with_login ? *after.last_login : LastLogin{};
-        audit(with_login ? context.at : step * now->params.period, "totp", std::nullopt, std::nullopt, step,
-              context.service, context.rhost, context.tty);
+        const LastLogin context = login_of(now, after);
+        audit(context.at != 0 ? context.at : step * now.params.period, "totp", std::nullopt, std::nullopt, step,
+              context.service, context.rhost, context.tty, now.name);
+    }
+
+    void advance_counter(const Authenticator& old, const Authenticator& now, const UserState& after)
+    {
+        if (old.counter == now.counter)
+            return;
+        if (now.counter < old.counter)
+            throw StoreError(StoreErrc::io, "PostgreSQL: refusing to move the HOTP counter of " + user_ + " backwards");
+        const std::int64_t counter = step_value(now.counter);
+        PgParams p;
+        p.add(user_id_).add(now.name).add(counter);
+        now.last_used > 0 ? p.add(now.last_used) : p.add_null();
+        if (c_.exec(kAdvanceCounter, p, deadline_).affected() != 1)
+            throw StoreError(StoreErrc::io,
+                             "PostgreSQL: HOTP counter of " + user_
+                                 + " already moved (changed outside the row lock?); refused");
+        // The counter of the code accepted (a resync moves it without a login).
+        const LastLogin context = login_of(now, after);
+        if (context.at != 0)
+            audit(context.at, "hotp", std::nullopt, std::nullopt, counter - 1, context.service, context.rhost,
+                  context.tty, now.name);
     }
 
     void last_login(const std::optional<LastLogin>& old, const std::optional<LastLogin>& now)
@@ -188,15 +241,11 @@ private:
         }
         if (old && same_login(*old, *now))
             return;
-        c_.exec(kUpsertLastLogin,
-                PgParams{}
-                    .add(user_id_)
-                    .add(now->at)
-                    .add(to_string(now->method))
-                    .add(encode_pg_text(now->service))
-                    .add(encode_pg_text(now->rhost))
-                    .add(encode_pg_text(now->tty)),
-                deadline_);
+        PgParams p;
+        p.add(user_id_).add(now->at).add(to_string(now->method)).add(encode_pg_text(now->service));
+        p.add(encode_pg_text(now->rhost)).add(encode_pg_text(now->tty));
+        now->authenticator.empty() ? p.add_null() : p.add(now->authenticator);
+        c_.exec(kUpsertLastLogin, p, deadline_);
     }
 
     void codes(const std::optional<BackupCodeSet>& old, std::optional<std::int64_t> old_set_id, const UserState& after)
@@ -230,7 +279,7 @@ private:
             throw StoreError(StoreErrc::io,
                              "PostgreSQL: backup code of " + user_
                                  + " already used (changed outside the row lock?); refused");
-        audit(use.at, "backup_code", set_id, slot_number, std::nullopt, use.service, use.rhost, use.tty);
+        audit(use.at, "backup_code", set_id, slot_number, std::nullopt, use.service, use.rhost, use.tty, {});
     }
 
     void insert_set(const BackupCodeSet& set)
@@ -292,7 +341,7 @@ private:
 
     void audit(std::int64_t at, const char* method, std::optional<std::int64_t> set_id,
                std::optional<std::int64_t> slot, std::optional<std::int64_t> step, const std::string& service,
-               const std::string& rhost, const std::string& tty)
+               const std::string& rhost, const std::string& tty, const std::string& authenticator)
     {
         PgParams p;
         p.add(user_).add(at).add(method);
@@ -300,6 +349,7 @@ private:
         slot ? p.add(*slot) : p.add_null();
         step ? p.add(*step) : p.add_null();
         p.add(encode_pg_text(service)).add(encode_pg_text(rhost)).add(encode_pg_text(tty)).add(client_host_);
+        authenticator.empty() ? p.add_null() : p.add(authenticator);
         c_.exec(kAudit, p, deadline_);
     }
 

@@ -52,7 +52,7 @@ expect "enroll --no-confirm" 0 -- enroll daemon --no-confirm --qr=none
 SECRET=$(uri_secret)
 check "URI has the otpauth form of twofactor-admin(8)" grep -Eqx "otpauth://totp/[A-Za-z0-9._~%-]+:daemon\?secret=[A-Z2-7]{32}&issuer=[A-Za-z0-9._~%-]+&algorithm=SHA1&digits=6&period=30" "$W/out"
 check "secret only on stdout" bash -c "! grep -qF '$SECRET' '$W/err'"
-check "the stored secret is the printed one" grep -qx "totp sha1 6 30 $SECRET [0-9]*" "$STATE/daemon"
+check "the stored secret is the printed one" grep -qx "auth default totp sha1 6 30 $SECRET [0-9]* - -" "$STATE/daemon"
 HOST=$(hostname)
 if [[ $HOST =~ ^[A-Za-z0-9._~-]+$ ]]; then
     check "issuer defaults to the host name" grep -q "^otpauth://totp/$HOST:daemon?.*&issuer=$HOST&" "$W/out"
@@ -89,14 +89,14 @@ exec {FROM}<&-
 set +e; wait "$PID"; RC=$?; set -e
 check "enroll confirmation accepts oathtool's code (exit $RC)" test "$RC" -eq 0
 check "--force made a new secret" test -n "$NEW_SECRET" -a "$NEW_SECRET" != "$SECRET"
-check "stderr says the secret was replaced" grep -q "replaced the TOTP secret of daemon" "$W/err"
+check "stderr says the secret was replaced" grep -q "replaced the authenticator default of daemon" "$W/err"
 expect "the new secret's next code verifies" 0 "$(code_at -b "$NEW_SECRET" --now "@$(($(now) + 30))")" -- verify daemon
 expect "the old secret's codes no longer do" 1 "$(code_at -b "$SECRET" --now "@$(($(now) + 60))")" -- verify daemon
 expect "unlock daemon (clear that failure)" 0 -- unlock daemon
 
 expect "enroll --json with sha256, 8 digits, 60 s" 0 -- enroll sys --no-confirm --json \
     --algorithm sha256 --digits 8 --period 60 --issuer "Example Org"
-check "enroll JSON has exactly the documented keys" json "assert set(d) == {'version','user','uri','secret','algorithm','digits','period','issuer'}, sorted(d)"
+check "enroll JSON has exactly the documented keys" json "assert set(d) == {'version','user','uri','secret','algorithm','digits','period','issuer','name','type'}, sorted(d)"
 check "enroll JSON values" json "assert (d['version'],d['user'],d['algorithm'],d['digits'],d['period'],d['issuer']) == (1,'sys','sha256',8,60,'Example Org'), d"
 check "enroll JSON URI carries the secret and parameters" json "
 want = 'otpauth://totp/Example%20Org:sys?secret=SECRET&issuer=Example%20Org&algorithm=SHA256&digits=8&period=60'
@@ -160,8 +160,8 @@ check "daemon still has 10 codes and a TOTP" json "u = d['users'][0]; assert u['
 
 echo "# list"
 expect "list" 0 -- list
-check "table header" grep -Eq '^USER +TOTP +CODES +ISSUED +LOCKED UNTIL +LAST USE$' "$W/out"
-check "a row per user" bash -c "grep -Eq '^bin +no +4/5 ' '$W/out' && grep -Eq '^daemon +yes +10/10 ' '$W/out' && grep -Eq '^sys +yes +- ' '$W/out'"
+check "table header" grep -Eq '^USER +AUTHENTICATORS +CODES +ISSUED +LOCKED UNTIL +LAST USE$' "$W/out"
+check "a row per user" bash -c "grep -Eq '^bin +- +4/5 ' '$W/out' && grep -Eq '^daemon +default +10/10 ' '$W/out' && grep -Eq '^sys +default +- ' '$W/out'"
 check "last use shows the service" grep -Eq '^bin .* twofactor-admin$' "$W/out"
 expect "list USER details every slot" 0 -- list bin
 check "one line per slot, used ones with service" bash -c "[ \$(grep -Ec '^  [0-9]+ +(unused|used)' '$W/out') -eq 5 ] && grep -Eq '^  5 +used +[0-9-]+ [0-9:]+ +twofactor-admin / - / -$' '$W/out'"
@@ -170,13 +170,13 @@ check "list JSON shape (docs/json.md)" json "
 assert set(d) == {'version','users','errors','not_enrolled'} and d['version'] == 1, sorted(d)
 assert [u['user'] for u in d['users']] == ['bin','daemon','sys'], d['users']
 for u in d['users']:
-    assert set(u) == {'user','enrolled','totp','codes','failures','locked','locked_until','last_skew','last_login','devices'}, sorted(u)
+    assert set(u) == {'user','enrolled','totp','authenticators','codes','failures','locked','locked_until','last_skew','last_login','devices'}, sorted(u)
     assert u['devices'] == [], u['devices']
     assert u['enrolled'] is True
 b = d['users'][0]
 assert b['totp'] is None and b['codes']['length'] == 12
 assert set(b['codes']) == {'issued_at','length','total','remaining','slots'}
-assert set(b['last_login']) == {'at','method','service','rhost','tty'} and b['last_login']['method'] == 'backup_code'
+assert set(b['last_login']) == {'at','method','service','rhost','tty','authenticator'} and b['last_login']['method'] == 'backup_code'
 assert {'slot','used','used_at','service','rhost','tty'} == set(b['codes']['slots'][4])
 assert {'slot','used'} == set(b['codes']['slots'][0])
 s = d['users'][2]
@@ -255,7 +255,7 @@ failures_only() {
 }
 failures_only 0 $(($(now) + 300))
 expect "list with such a record" 0 -- list
-check "...a row without TOTP or codes, locked" grep -Eq '^sys +no +- +- +[0-9]{4}-' "$W/out"
+check "...a row without TOTP or codes, locked" grep -Eq '^sys +- +- +- +[0-9]{4}-' "$W/out"
 expect "list sys: not enrolled" 3 -- list sys
 check "...says so" bash -c "grep -q 'sys is not enrolled' '$W/err' && grep -q '^  Not enrolled:' '$W/out' && grep -q 'locked until' '$W/out'"
 expect "list sys --json" 3 -- list sys --json

@@ -109,13 +109,15 @@ check "--force replaces the enrolment" test "$RC" = 0
 expect_login "a 60 s step code logs in" "$SUCCESS" twofactor daemon "$(totp "$(secret_of "$f")" -s 60s)"
 expect_login "a scratch code of the new file logs in" "$SUCCESS" twofactor daemon "$(scratch_of "$f" 3)"
 
-# ---- HOTP: refused until this build has HOTP authenticators ----
+# ---- HOTP: an HOTP authenticator with the file's counter ----
 f=$(ga_file bin -c -w 3 -e 5 -u)
-before=$(state_sum "$STATE")
 import --from google-authenticator "$f" --user bin --json
-check "an HOTP file is skipped (exit 1)" test "$RC" = 1
-check "with its reason in JSON" json 'assert d["status"] == "skipped" and "HOTP" in d["reason"], d'
-check "and nothing is written" test "$(state_sum "$STATE")" = "$before"
+check "an HOTP file is imported (exit 0)" test "$RC" = 0
+check "as imported in JSON" json 'assert d["status"] == "imported", d'
+counter=$(sed -n 's/^" HOTP_COUNTER \([0-9]*\)$/\1/p' "$f")
+hotp_code=$(oathtool --hotp -b "$(secret_of "$f")" -c "$counter")
+expect_login "oathtool's HOTP code at the file's counter logs in" "$SUCCESS" twofactor bin "$hotp_code"
+expect_login "... once" "$AUTH_ERR" twofactor bin "$hotp_code"
 
 # ---- the user is the file's owner by default ----
 f=$(ga_file sys -t -d -w 3 -e 5 -r 3 -R 30)
@@ -169,7 +171,7 @@ expect_login "pam_oath takes the code" "$SUCCESS" oath news "$c1"
 check "pam_oath recorded the last code" grep -q "news.*$c1" "$W/src/users.oath"
 sum_before=$(sha256sum "$W/src/users.oath")
 import --from pam_oath "$W/src/users.oath" --json
-check "pam_oath: exit 1 (two users skipped)" test "$RC" = 1
+check "pam_oath: exit 1 (one user skipped)" test "$RC" = 1
 check "pam_oath: the users file is not modified" test "$(sha256sum "$W/src/users.oath")" = "$sum_before"
 /usr/bin/python3 - "$W/out" >"$W/st" <<'PY'
 import json, sys
@@ -179,7 +181,8 @@ for line in open(sys.argv[1]):
 PY
 check "pam_oath: TOTP lines imported" grep -qx 'news imported ' "$W/st"
 check "pam_oath: 60 s / 8 digit line imported" grep -qx 'uucp imported ' "$W/st"
-check "pam_oath: HOTP line skipped" grep -q '^proxy skipped an_HOTP' "$W/st"
+check "pam_oath: HOTP line imported" grep -qx 'proxy imported ' "$W/st"
+expect_login "pam_oath: oathtool's HOTP code at counter 0 logs in" "$SUCCESS" twofactor proxy "$(oathtool --hotp -c 0 "$k3")"
 check "pam_oath: password line skipped" grep -q '^www-data skipped the_line_has_a_password' "$W/st"
 expect_login "pam_oath: the code spent there is refused" "$AUTH_ERR" twofactor news "$c1"
 expect_login "pam_oath: the next step logs in" "$SUCCESS" twofactor news "$(oathtool --totp --now "@$(($(date +%s) + 30))" "$k1")"

@@ -32,7 +32,7 @@ run list
 TABLE=$(elapsed "$T0")
 check "list over $USERS users succeeds" test "$RC" -eq 0
 check "...one row per user" test "$(($(wc -l <"$W/out") - 1))" -eq "$USERS"
-check "...each with 8 of 10 codes left" test "$(grep -Ec '^user[0-9]{5} +yes +8/10 ' "$W/out")" -eq "$USERS"
+check "...each with 8 of 10 codes left" test "$(grep -Ec '^user[0-9]{5} +default +8/10 ' "$W/out")" -eq "$USERS"
 echo "# list (table) over $USERS users: ${TABLE} s"
 if [ "$LIMIT" = none ]; then
     echo "# time not checked (unoptimised or sanitizer build)"

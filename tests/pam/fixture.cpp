@@ -127,7 +127,7 @@ void StateDir::enroll_totp(const std::string& user, std::int64_t at, const twofa
     store_.update(user, [&](std::optional<twofactor::UserState>& state) {
         if (!state)
             state = twofactor::UserState{};
-        state->totp = twofactor::TotpState{test_secret(), params, at, std::nullopt};
+        state->authenticators = {twofactor::TotpState{test_secret(), params, at, std::nullopt}};
         return true;
     });
 }

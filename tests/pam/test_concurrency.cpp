@@ -1,12 +1,16 @@
-// One backup code, sixteen simultaneous logins, fifty rounds: exactly one
-// login per round succeeds (docs/store.md: one code is never accepted twice,
-// even by simultaneous logins). Each login slot is its own process with its
+// One code, sixteen simultaneous logins, fifty rounds: exactly one login
+// per round succeeds (docs/store.md: one code is never accepted twice, even
+// by simultaneous logins). The user has two authenticators, a TOTP app and
+// an HOTP token, and backup codes: rounds alternate between a backup code
+// and the token's next code, and the app's step is never touched. Each login slot is its own process with its
 // own libpam and its own PAM handle per transaction (pam_login_driver);
 // each round, all sixteen get the code at the same moment. Debian 12's
 // libpam-google-authenticator accepted a scratch code more than once in 11
 // of 30 such rounds on this machine; we must be at zero.
 #include "fixture.hpp"
 #include "pam_login.hpp"
+
+#include "hotp.hpp"
 
 #include "cmocka_cxx.hpp"
 
@@ -41,12 +45,25 @@ void one_success_per_round(void** state)
         logins.push_back(
             std::make_unique<ChildProcess>(std::vector<std::string>{driver, "twofactor_many_tries", "carol"}));
 
+    dir.enroll_totp("carol", now());
+    twofactor::Authenticator token{twofactor::random_bytes(20), twofactor::TotpParams{}, now(), std::nullopt};
+    token.name = "token";
+    token.type = twofactor::AuthenticatorType::hotp;
+    dir.store().update("carol", [&](std::optional<twofactor::UserState>& s) {
+        s->put(token);
+        return true;
+    });
+
     int failures_seen = 0;
+    std::uint64_t hotp_rounds = 0;
     for (int round = 0; round < kRounds; ++round) {
         const std::vector<std::string> codes = dir.issue_codes("carol", now(), 2);
         dir.clear_lockout("carol"); // fifteen failures a round
+        const bool hotp = round % 2 == 1;
+        const std::string code
+            = hotp ? std::string(view(twofactor::hotp_generate(token.secret, token.params, hotp_rounds++))) : codes[0];
         for (auto& login : logins)
-            login->write(codes[0] + "\n");
+            login->write(code + "\n");
 
         int successes = 0;
         for (auto& login : logins) {
@@ -60,7 +77,10 @@ void one_success_per_round(void** state)
         }
         if (successes != 1)
             fail_msg("round %d: %d logins accepted the same code", round, successes);
-        assert_int_equal(dir.load("carol").codes->remaining(), 1);
+        const twofactor::UserState st = dir.load("carol");
+        assert_int_equal(st.codes->remaining(), hotp ? 2 : 1);
+        assert_int_equal(st.find("token")->counter, hotp_rounds);
+        assert_false(st.find("default")->last_step.has_value());
     }
     assert_int_equal(failures_seen, kRounds * (kParallel - 1));
     for (auto& login : logins)

@@ -212,7 +212,7 @@ void unenrolled_user_is_never_skipped(void** state)
     code_from(kKeyA, kT0);
     // Only the device list is left (no second factor): asked, denied.
     dir.store().update("alice", [](std::optional<twofactor::UserState>& s) {
-        s->totp.reset();
+        s->authenticators.clear();
         return true;
     });
     set_time(kT0 + 60);

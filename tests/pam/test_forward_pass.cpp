@@ -47,7 +47,7 @@ void wrong_password_fails_in_the_next_module(void** state)
     assert_true(r.rc != PAM_SUCCESS);
     assert_single_combined_prompt(r);
     // Our module accepted the code (and spent its step); the password check refused.
-    assert_true(dir.load("alice").totp->last_step.has_value());
+    assert_true(dir.load("alice").find("default")->last_step.has_value());
 }
 
 void wrong_code_fails_here(void** state)

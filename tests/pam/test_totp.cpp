@@ -57,8 +57,8 @@ void current_code_accepted(void** state)
     assert_log_free_of(r, {code, kSecretBase32});
 
     const twofactor::UserState st = dir.load("alice");
-    assert_true(st.totp->last_step.has_value());
-    assert_int_equal(*st.totp->last_step, kT0 / 30);
+    assert_true(st.find("default")->last_step.has_value());
+    assert_int_equal(*st.find("default")->last_step, kT0 / 30);
     assert_true(st.last_login.has_value());
     assert_text(st.last_login->rhost, "203.0.113.5");
 }

@@ -7,7 +7,9 @@
 # refused through the other; lockout counts across hosts, for an account
 # without a second factor too (a row with the count alone); sixteen
 # simultaneous logins with one code, split over both hosts, accept it
-# exactly once, fifty rounds; a server stopped, frozen or holding the lock
+# exactly once, fifty rounds, for a user with a TOTP app and an HOTP token
+# (rounds alternate backup codes and token codes); a schema-1 database
+# migrates and its users log in; a server stopped, frozen or holding the lock
 # in the middle of logins, or a synchronous standby that does not confirm,
 # means PAM_AUTHINFO_UNAVAIL within the timeout, nothing lost, and logins
 # work again after; unsafe settings and incompatible schema versions fail
@@ -87,6 +89,8 @@ pg_psql tf_fleet -c "CREATE ROLE tf_other" -c "CREATE SCHEMA twofactor AUTHORIZA
 pg_psql tf_fleet -c "DROP SCHEMA twofactor" -c "DROP ROLE tf_other" >/dev/null
 admin db-init 2>"$W/err" && grep -Eq "created the twofactor schema at version [0-9]+$" "$W/err" \
     && ok "db-init creates the schema" || not_ok "db-init creates the schema" "$(cat "$W/err")"
+LATEST=$(sed -n 's/.*created the twofactor schema at version \([0-9]*\).*/\1/p' "$W/err")
+NEXT=$((LATEST + 1))
 admin db-init 2>"$W/err" && grep -q "already exists" "$W/err" \
     && ok "db-init again changes nothing" || not_ok "db-init again changes nothing" "$(cat "$W/err")"
 admin db-migrate 2>"$W/err" && grep -q "nothing to do" "$W/err" \
@@ -110,6 +114,40 @@ set -e
 expect_eq "... and twofactor-admin says to upgrade (exit 1)" "1 yes" "$rc $(grep -q 'upgrade twofactor' "$W/err" && echo yes)"
 sql_version "DELETE FROM twofactor.schema_version WHERE version = $NEXT"
 expect_eq "back at version $LATEST: the code refused meanwhile works" $SUCCESS "$(login hostb lp "${lp_codes[1]}")"
+
+# A database at schema version 1 (the first release: one TOTP secret per
+# user in totp_secrets), made from migration 1's own SQL: db-migrate
+# brings it up to date, its users log in with the same secret, the step
+# they spent stays spent, and totp_secrets is gone.
+pg_database tf_v1 "$W/v1.password"
+v1_step=$(($(date +%s) / 30 - 1))
+sed -e 's/tf_fleet/tf_v1/g' -e "s|$W/pg.password|$W/v1.password|" "$W/hostA.conf" >"$W/v1.conf"
+chmod 0600 "$W/v1.conf"
+echo "auth required $MODULE config=$W/v1.conf" >"$W/services/v1"
+v1_psql() { runuser -u postgres -- "$PG_BIN/psql" -h "$PG_SOCKET" -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 -d tf_v1 "$@"; }
+{
+    echo "SET ROLE tf_v1; CREATE SCHEMA twofactor;"
+    echo "CREATE TABLE twofactor.schema_version (version integer PRIMARY KEY CHECK (version > 0),"
+    echo " oldest_compatible integer NOT NULL CHECK (oldest_compatible BETWEEN 1 AND version),"
+    echo " description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
+    awk '/R"SQL\(/ { on = 1; next } /\)SQL"/ { if (on) exit } on' "$here/../../common/pg/pg_schema.cpp"
+    echo "INSERT INTO twofactor.schema_version VALUES (1, 1, 'first release');"
+    echo "INSERT INTO twofactor.users (name) VALUES ('daemon');"
+    echo "INSERT INTO twofactor.totp_secrets SELECT user_id, 'sha1', 6, 30, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1700000000,"
+    echo " $v1_step FROM twofactor.users;"
+    echo "INSERT INTO twofactor.last_logins SELECT user_id, 1700000100, 'totp', 'sshd', '-', 'ssh' FROM twofactor.users;"
+} | v1_psql >/dev/null
+v1_secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+expect_eq "a schema-1 database: logins refused until db-migrate" $UNAVAIL "$(login v1 daemon "$(oathtool --totp -b $v1_secret)")"
+CONF=v1 admin db-migrate 2>"$W/err" && grep -q "migrated the twofactor schema from version 1 to version $LATEST" "$W/err" \
+    && ok "db-migrate takes a schema-1 database to version $LATEST" || not_ok "db-migrate from schema 1" "$(cat "$W/err")"
+expect_eq "... the step spent before stays spent" $AUTH_ERR \
+    "$(login v1 daemon "$(oathtool --totp -b $v1_secret --now "@$((v1_step * 30))")")"
+expect_eq "... its user logs in with the same secret" $SUCCESS "$(login v1 daemon "$(oathtool --totp -b $v1_secret)")"
+expect_eq "... as the authenticator default; totp_secrets is gone" "default totp|0" \
+    "$(v1_psql -At -c "SELECT string_agg(name || ' ' || type, ','), (SELECT count(*) FROM pg_tables WHERE tablename = 'totp_secrets') FROM twofactor.authenticators")"
+expect_eq "... and the last login names it" "totp default" \
+    "$(CONF=v1 admin list daemon --json | json 'd["users"][0]["last_login"]["method"] + " " + d["users"][0]["last_login"]["authenticator"]')"
 
 # ---- a code used through one host is spent on both ----
 
@@ -184,12 +222,24 @@ services=()
 for ((i = 0; i < PARALLEL; i++)); do
     if ((i % 2 == 0)); then services+=(hosta_busy); else services+=(hostb_busy); fi
 done
+# bin has two authenticators, a TOTP app and an HOTP token: the rounds
+# alternate between a backup code and the token's next code (exactly once
+# per authenticator), and the app's step is never touched.
+hotp_hex=3132333435363738393031323334353637383930
+admin enroll bin --no-confirm --qr none >/dev/null 2>&1
+printf '%s\n' "$hotp_hex" | admin enroll bin --name token --type hotp --secret-stdin --secret-format hex \
+    --no-confirm --qr none >/dev/null 2>&1
+hotp_next=0
 start_drivers bin "${services[@]}"
 bad_rounds=""
 other_results=""
 t0=$(now_ms)
 for ((round = 1; round <= ROUNDS; round++)); do
     code=$(admin issue bin --count 2 --json 2>/dev/null | json 'd["codes"][0]')
+    if ((round % 2 == 0)); then
+        code=$(oathtool --hotp -c "$hotp_next" "$hotp_hex")
+        hotp_next=$((hotp_next + 1))
+    fi
     for fd in "${DRIVER_FD[@]}"; do printf '%s\n' "$code" >&"$fd"; done
     if ! wait_results "$round"; then
         not_ok "round $round: logins did not finish" "$(tail -5 "$W/driver.err")"
@@ -214,9 +264,11 @@ else
     not_ok "exactly one success per round" "$bad_rounds $other_results"
 fi
 echo "# $ROUNDS rounds of $PARALLEL logins in $((t1 - t0)) ms"
-expect_eq "the last set has one code left" 1 "$(remaining bin)"
-expect_eq "the audit log holds one use per round" "$ROUNDS" \
-    "$(pg_psql tf_fleet -At -c "SELECT count(*) FROM twofactor.audit_log WHERE user_name = 'bin' AND method = 'backup_code'")"
+expect_eq "the last set has its codes left (1 after a backup-code round, 2 after an HOTP one)" $((ROUNDS % 2 == 0 ? 2 : 1)) "$(remaining bin)"
+expect_eq "the audit log holds one use per round" "$(((ROUNDS + 1) / 2)) $hotp_next" \
+    "$(pg_psql tf_fleet -At -F ' ' -c "SELECT count(*) FILTER (WHERE method = 'backup_code'), count(*) FILTER (WHERE method = 'hotp' AND authenticator = 'token') FROM twofactor.audit_log WHERE user_name = 'bin'")"
+expect_eq "the token's counter moved once per HOTP round, the app's step never" "$hotp_next None" \
+    "$(admin list bin --json 2>/dev/null | json '" ".join(str(x["counter"] if x["type"] == "hotp" else x["last_step"]) for x in d["users"][0]["authenticators"][::-1])')"
 
 # ---- the server stopped in the middle of logins ----
 
@@ -416,8 +468,8 @@ expect_eq "... yet code 5, spent in the target, stays spent; code 6 works once" 
 # row gone): that user is an error, every other user is listed.
 pg_psql tf_fleet \
     -c "INSERT INTO twofactor.users (name) SELECT 'bulk' || lpad(g::text, 4, '0') FROM generate_series(1, 1200) g" \
-    -c "INSERT INTO twofactor.totp_secrets (user_id, algorithm, digits, period, secret_base32, enrolled_at)
-        SELECT user_id, 'sha1', 6, 30, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1700000000 + substr(name, 5)::int
+    -c "INSERT INTO twofactor.authenticators (user_id, name, type, algorithm, digits, period, secret_base32, enrolled_at)
+        SELECT user_id, 'default', 'totp', 'sha1', 6, 30, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1700000000 + substr(name, 5)::int
         FROM twofactor.users WHERE name LIKE 'bulk%'" >/dev/null
 check_bulk() { # check_bulk FILE: "USERS BULK_OK ERRORS" of a list --json
     python3 -c '

@@ -412,7 +412,7 @@ UserState sample_state()
 {
     UserState s;
     s.user = "alice";
-    s.totp = TotpState{random_bytes(20), TotpParams{}, 1700000000, 56666666};
+    s.authenticators = {TotpState{random_bytes(20), TotpParams{}, 1700000000, 56666666}};
     s.codes = generate_backup_codes(4, 8, kFast, 1700000000).set;
     return s;
 }
@@ -422,13 +422,13 @@ void keep_spent_never_revives_a_code(void** /*state*/)
     const UserState existing = [] {
         UserState s = sample_state();
         s.codes->slots[1].used = CodeUse{1700000100, "sshd", "192.0.2.7", "ssh"};
-        s.totp->last_step = 56666670;
+        s.find("default")->last_step = 56666670;
         return s;
     }();
     UserState incoming = existing;
     incoming.codes->slots[1].used.reset(); // a stale copy where code 2 is unused
     incoming.codes->slots[3].used = CodeUse{1700000200, "login", "", "tty1"};
-    incoming.totp->last_step = 56666600;
+    incoming.find("default")->last_step = 56666600;
     incoming.failures = 3;
     assert_false(same_state(incoming, existing));
 
@@ -436,7 +436,7 @@ void keep_spent_never_revives_a_code(void** /*state*/)
     assert_true(merged.codes->slots[1].used == existing.codes->slots[1].used);
     assert_true(merged.codes->slots[3].used == incoming.codes->slots[3].used);
     assert_false(merged.codes->slots[0].used.has_value());
-    assert_int_equal(*merged.totp->last_step, 56666670);
+    assert_int_equal(*merged.find("default")->last_step, 56666670);
     assert_int_equal(merged.failures, 3);
 
     // A lockout in the target survives the overwrite; so do its failures.
@@ -452,10 +452,10 @@ void keep_spent_never_revives_a_code(void** /*state*/)
     // Another set or another key: nothing carried over.
     UserState other = incoming;
     other.codes = generate_backup_codes(4, 8, kFast, 1700000300).set;
-    other.totp->secret = random_bytes(20);
+    other.find("default")->secret = random_bytes(20);
     const UserState fresh = keep_spent(other, existing);
     assert_int_equal(fresh.codes->remaining(), 4);
-    assert_int_equal(*fresh.totp->last_step, 56666600);
+    assert_int_equal(*fresh.find("default")->last_step, 56666600);
     assert_true(same_state(existing, existing));
 }
 

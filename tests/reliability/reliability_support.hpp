@@ -119,7 +119,7 @@ struct Enrolment {
     {
         twofactor::UserState st;
         st.user = user;
-        st.totp = twofactor::TotpState{secret, twofactor::TotpParams{}, now, std::nullopt};
+        st.authenticators = {twofactor::TotpState{secret, twofactor::TotpParams{}, now, std::nullopt}};
         st.codes = issued.set;
         return st;
     }

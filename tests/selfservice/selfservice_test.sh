@@ -172,7 +172,7 @@ next_code() {
 code_of() { oathtool --totp -b "$1" --now "@$((($(date +%s) / 30 - 1) * 30))"; }
 printed_secret() { grep -o 'secret=[A-Z2-7]*' "$work/out" | head -1 | cut -d= -f2; }
 printed_codes() { grep -oE '^ +[0-9]+\.  [A-Z0-9]{8} ' "$work/out" | awk '{print $2}'; }
-totp_secret() { awk '$1 == "totp" {print $5}' "$state/$user" 2>/dev/null; }
+totp_secret() { awk '$1 == "auth" && $2 == "default" {print $7}' "$state/$user" 2>/dev/null; }
 codes_header() { grep '^codes ' "$state/$user" 2>/dev/null; }
 state_sum() { sha256sum <"$state/$user" 2>/dev/null; }
 admin_verify() { printf '%s\n' "$1" | "${ADMIN[@]}" verify "$2" >/dev/null 2>&1; echo $?; }
@@ -192,7 +192,8 @@ check "status OTHER_USER: usage error" 2 "$RC"
 check_contains "a user name is refused as such" "takes no user name" "$work/out"
 for args in "new-codes $other" "enroll $other" "--user=$other status" "--user $other status" \
             "--config $work/evil.conf status" "--state-dir $work status" "status --qr utf8" "enroll --qr bogus" \
-            "status status" "-u $other status"; do
+            "status status" "-u $other status" "status --name phone" "enroll --name Phone" "enroll --name a/b" \
+            "enroll --name a --name b" "enroll --name"; do
   # shellcheck disable=SC2086
   run_self -- $args
   check "usage error: twofactor $args" 2 "$RC"

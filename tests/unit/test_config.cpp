@@ -26,6 +26,8 @@ void defaults(void** /*state*/)
     assert_string_equal(c.state_dir.c_str(), "/var/lib/twofactor");
     assert_string_equal(c.prompt.c_str(), "Verification code: ");
     assert_int_equal(c.window, 1);
+    assert_int_equal(c.hotp_window, 10);
+    assert_int_equal(c.max_authenticators, 5);
     assert_int_equal(c.max_failures, 5);
     assert_int_equal(c.lockout_seconds, 300);
     assert_int_equal(c.warn_remaining, 3);
@@ -124,7 +126,7 @@ void file_then_arguments(void** /*state*/)
 void every_key_listed_and_settable(void** /*state*/)
 {
     const auto keys = config_keys();
-    assert_int_equal(keys.size(), 37);
+    assert_int_equal(keys.size(), 39);
     // The shipped config file names every key.
     std::ifstream in(std::string(TWOFACTOR_TEST_DATA) + "/../../conf/twofactor.conf");
     const std::string shipped((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -145,6 +147,14 @@ void bad_input_named_precisely(void** /*state*/)
     assert_string_equal(file_error("window = 2x\n").c_str(),
                         (f + ":1: window: expected a whole number, got '2x'").c_str());
     assert_string_equal(file_error("window = 11\n").c_str(), (f + ":1: window: must be between 0 and 10").c_str());
+    assert_string_equal(file_error("\nhotp_window = 0\n").c_str(),
+                        (f + ":2: hotp_window: must be between 1 and 100").c_str());
+    assert_string_equal(file_error("hotp_window = 101\n").c_str(),
+                        (f + ":1: hotp_window: must be between 1 and 100").c_str());
+    assert_string_equal(file_error("max_authenticators = 21\n").c_str(),
+                        (f + ":1: max_authenticators: must be between 1 and 20").c_str());
+    assert_string_equal(file_error("max_authenticators = 0\n").c_str(),
+                        (f + ":1: max_authenticators: must be between 1 and 20").c_str());
     assert_string_equal(file_error("window = -1\n").c_str(),
                         (f + ":1: window: expected a whole number, got '-1'").c_str());
     assert_string_equal(file_error("window =\n").c_str(), (f + ":1: window: expected a whole number, got ''").c_str());

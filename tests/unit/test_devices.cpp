@@ -185,7 +185,7 @@ void verifier_remembers_on_success_only(void** /*state*/)
     st.user = "alice";
     TotpState totp;
     totp.secret = SecureBytes(20, 0x31);
-    st.totp = totp;
+    st.put(totp);
     VerifyPolicy policy;
     policy.remember_days = 7;
     policy.max_devices = 2;
@@ -209,7 +209,7 @@ void verifier_remembers_on_success_only(void** /*state*/)
     // remember_days 0: nothing remembered.
     UserState other = st;
     other.devices.clear();
-    other.totp->last_step.reset();
+    other.find("default")->last_step.reset();
     policy.remember_days = 0;
     r = decide(other, code, std::nullopt, now, policy, context);
     assert_int_equal(r.verdict, Verdict::accepted);

@@ -74,6 +74,7 @@ void enrolment_text(void** /*state*/)
                         "\n"
                         "Secret:    GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ\n"
                         "Type:      time-based (TOTP), SHA1, 6 digits, every 30 s\n"
+                        "Name:      default\n"
                         "Issuer:    Example Org\n"
                         "Account:   alice\n");
     // With a QR code: the same text after it.

@@ -142,7 +142,7 @@ struct Case {
         facts.service = "sshd";
         facts.rhost = "192.0.2.7";
         state = UserState{};
-        state->totp = TotpState{};
+        state->put(TotpState{});
     }
     LoginDecision decide()
     {

@@ -24,7 +24,7 @@ UserState sample_state(const std::string& user)
 {
     UserState st;
     st.user = user;
-    st.totp = TotpState{random_bytes(20), TotpParams{}, 1700000000, std::nullopt};
+    st.authenticators = {TotpState{random_bytes(20), TotpParams{}, 1700000000, std::nullopt}};
     st.codes = generate_backup_codes(3, 8, kFast, 1700000000).set;
     return st;
 }

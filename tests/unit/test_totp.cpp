@@ -100,7 +100,7 @@ UserState enrolled(const SecureBytes& secret)
 {
     UserState st;
     st.user = "alice";
-    st.totp = TotpState{secret, TotpParams{}, 0, std::nullopt};
+    st.authenticators = {TotpState{secret, TotpParams{}, 0, std::nullopt}};
     return st;
 }
 
@@ -110,10 +110,10 @@ void replay_refused(void** /*state*/)
     UserState st = enrolled(secret);
     VerifyPolicy policy;
     const std::int64_t now = 1700000000;
-    const SecureChars code = totp_generate(secret, st.totp->params, now);
+    const SecureChars code = totp_generate(secret, st.find("default")->params, now);
     VerifyResult r = decide(st, view(code), std::nullopt, now, policy, {});
     assert_int_equal(r.verdict, Verdict::accepted);
-    assert_int_equal(*st.totp->last_step, static_cast<std::uint64_t>(now / 30));
+    assert_int_equal(*st.find("default")->last_step, static_cast<std::uint64_t>(now / 30));
     // The same code again, in the same step and in the next one (still in the window).
     r = decide(st, view(code), std::nullopt, now, policy, {});
     assert_int_equal(r.verdict, Verdict::wrong_code);
@@ -121,12 +121,12 @@ void replay_refused(void** /*state*/)
     r = decide(st, view(code), std::nullopt, now + 30, policy, {});
     assert_int_equal(r.verdict, Verdict::wrong_code);
     // An older step's code, still inside the window, is refused too.
-    const SecureChars older = totp_generate(secret, st.totp->params, now - 30);
+    const SecureChars older = totp_generate(secret, st.find("default")->params, now - 30);
     r = decide(st, view(older), std::nullopt, now, policy, {});
     assert_int_equal(r.verdict, Verdict::wrong_code);
     assert_true(r.replayed);
     // The next step's code is fine.
-    const SecureChars next = totp_generate(secret, st.totp->params, now + 30);
+    const SecureChars next = totp_generate(secret, st.find("default")->params, now + 30);
     r = decide(st, view(next), std::nullopt, now + 30, policy, {});
     assert_int_equal(r.verdict, Verdict::accepted);
 }
@@ -136,7 +136,7 @@ void two_steps_old_refused_with_window_1(void** /*state*/)
     const SecureBytes secret = hex_secret("3132333435363738393031323334353637383930");
     UserState st = enrolled(secret);
     const std::int64_t now = 1700000000;
-    const SecureChars old = totp_generate(secret, st.totp->params, now - 60);
+    const SecureChars old = totp_generate(secret, st.find("default")->params, now - 60);
     VerifyResult r = decide(st, view(old), std::nullopt, now, VerifyPolicy{}, {});
     assert_int_equal(r.verdict, Verdict::wrong_code);
     assert_false(r.replayed);

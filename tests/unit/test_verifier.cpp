@@ -31,7 +31,7 @@ struct Fixture {
     {
         store.update("alice", [&](std::optional<UserState>& st) {
             st = UserState{};
-            st->totp = TotpState{secret, TotpParams{}, kNow, std::nullopt};
+            st->authenticators = {TotpState{secret, TotpParams{}, kNow, std::nullopt}};
             st->codes = issued.set;
             return true;
         });
@@ -244,7 +244,7 @@ void decoy_kdf_hides_who_has_codes(void** /*state*/)
     f.policy.decoy_kdf = kFast;
     f.store.update("totponly", [&](std::optional<UserState>& st) {
         st = UserState{};
-        st->totp = TotpState{f.secret, TotpParams{}, kNow, std::nullopt};
+        st->authenticators = {TotpState{f.secret, TotpParams{}, kNow, std::nullopt}};
         return true;
     });
     for (const char* user : {"alice", "nobody-here", "totponly"}) {
@@ -284,7 +284,7 @@ void unenrolled_accounts_are_counted_like_enrolled_ones(void** /*state*/)
     assert_true(f.dir.read("bob") == before); // a locked attempt writes nothing
     // What is written reads back as not enrolled, with only the count.
     const UserState bob = *f.store.load("bob");
-    assert_false(bob.totp || bob.codes || bob.last_login);
+    assert_false(!bob.authenticators.empty() || bob.codes || bob.last_login);
     assert_string_equal(bob.user.c_str(), "bob");
 
     // Over when the lockout ends; counted from one again.
@@ -345,7 +345,7 @@ void clock_skew_is_reported_never_accepted(void** /*state*/)
     assert_int_equal(st->failures, 1);
     assert_int_equal(st->last_skew->at, kNow);
     assert_int_equal(st->last_skew->seconds, -300);
-    assert_false(st->totp->last_step.has_value()); // a past step spends nothing
+    assert_false(st->find("default")->last_step.has_value()); // a past step spends nothing
 
     const std::string ahead(view(totp_generate(f.secret, p, kNow + 240)));
     r = f.verify(ahead);
@@ -353,7 +353,7 @@ void clock_skew_is_reported_never_accepted(void** /*state*/)
     assert_int_equal(*r.skew_seconds, 240);
     st = f.store.load("alice");
     assert_int_equal(st->failures, 2);
-    assert_int_equal(*st->totp->last_step, static_cast<std::uint64_t>((kNow + 240) / 30));
+    assert_int_equal(*st->find("default")->last_step, static_cast<std::uint64_t>((kNow + 240) / 30));
     // Four minutes later that code is refused as used.
     f.clock.set(kNow + 240);
     r = f.verify(ahead);
@@ -381,7 +381,7 @@ void digit_only_backup_code_beside_eight_digit_totp(void** /*state*/)
     const TotpParams eight{TotpAlgorithm::sha1, 8, 30};
     const std::vector<SecureChars> scratch{to_secure("12345678"), to_secure("87654321")};
     f.store.update("alice", [&](std::optional<UserState>& st) {
-        st->totp = TotpState{f.secret, eight, kNow, std::nullopt};
+        st->put(TotpState{f.secret, eight, kNow, std::nullopt});
         st->codes = hash_backup_codes(scratch, 8, kFast, kNow);
         return true;
     });
