@@ -1,5 +1,7 @@
 #include "devices.hpp"
 
+#include "user_state.hpp"
+
 #include "codec.hpp"
 #include "errors.hpp"
 
@@ -313,6 +315,14 @@ std::vector<std::size_t> match_device_prefix(const std::vector<Device>& devices,
         if (to_hex(devices[i].id.data(), devices[i].id.size()).compare(0, lower.size(), lower) == 0)
             out.push_back(i);
     return out;
+}
+
+bool may_skip_prompt(const UserState& state, const DeviceId& device, std::int64_t now, unsigned remember_days)
+{
+    const bool locked = state.locked_until != 0 && now < state.locked_until;
+    const Device* found = find_device(state.devices, device, now);
+    return state.enrolled() && !locked && found != nullptr
+        && now < found->first_used + std::int64_t{remember_days} * 86400;
 }
 
 } // namespace twofactor

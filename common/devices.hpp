@@ -96,4 +96,11 @@ bool valid_device_prefix(std::string_view prefix);
 // prefix is not valid_device_prefix.
 std::vector<std::size_t> match_device_prefix(const std::vector<Device>& devices, std::string_view prefix);
 
+// The prompt may be skipped: enrolled, not locked out, and the device
+// remembered, not expired at `now`, and remembered less than
+// `remember_days` ago (a lowered remember_days shortens what was stored).
+// (Used by the module, and by twofactor-admin explain to say the same.)
+struct UserState;
+bool may_skip_prompt(const UserState& state, const DeviceId& device, std::int64_t now, unsigned remember_days);
+
 } // namespace twofactor

@@ -35,14 +35,6 @@ std::optional<DeviceIdentity> login_device(pam_handle_t* pamh, const Config& con
     return device;
 }
 
-bool may_skip_prompt(const UserState& state, const DeviceId& device, std::int64_t now, unsigned remember_days)
-{
-    const bool locked = state.locked_until != 0 && now < state.locked_until;
-    const Device* found = find_device(state.devices, device, now);
-    return state.enrolled() && !locked && found != nullptr
-        && now < found->first_used + std::int64_t{remember_days} * 86400;
-}
-
 std::optional<std::string> use_remembered_device(StateStore& store, const std::string& user,
                                                  const DeviceIdentity& device, std::int64_t now, unsigned remember_days)
 {

@@ -26,11 +26,6 @@ namespace twofactor::pam {
 std::optional<DeviceIdentity> login_device(pam_handle_t* pamh, const Config& config, const LoginFields& fields,
                                            PamLogger& logger);
 
-// The prompt may be skipped: enrolled, not locked out, and the device
-// remembered, not expired at `now`, and remembered less than
-// `remember_days` ago (a lowered remember_days shortens what was stored).
-bool may_skip_prompt(const UserState& state, const DeviceId& device, std::int64_t now, unsigned remember_days);
-
 // may_skip_prompt on the state read under the store's lock; if so, records
 // the device's last use (dropping expired devices) in the same change and
 // returns its short id. nullopt: ask for a code. Throws StoreError.

@@ -13,6 +13,7 @@
 
 #include "output.hpp"
 
+#include "devices.hpp"
 #include "errors.hpp"
 #include "store_factory.hpp"
 
@@ -372,6 +373,7 @@ public:
                                 "correct it (twofactor.conf(5)); the module denies every login meanwhile"});
         }
         PamResult pam = check_pam(config);
+        pam.sshd.auth_info = config.remember_days > 0 && uses_key(config.remember_by);
         for (Finding& f : pam.findings)
             findings.push_back(std::move(f));
         for (Finding& f : check_sshd(pam.sshd))

@@ -8,8 +8,10 @@
 
 #include "output.hpp"
 
+#include "devices.hpp"
 #include "login_policy.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -39,6 +41,60 @@ std::string read_key_file(const std::string& path)
     if (text.empty())
         throw OperationFailed("--key: " + path + " holds no public key");
     return text;
+}
+
+// What the remembered-device rule says of this login, as the module would
+// decide it (pam_module/remembered_device.*): only with remember_days, for
+// a service of remember_services, with what remember_by needs.
+struct DeviceFinding {
+    bool configured = false; // remember_days > 0
+    bool service_listed = false;
+    std::string device;  // short id of the login's device; empty if none
+    std::string problem; // why there is no device
+    bool remembered = false;
+    std::int64_t until = 0; // when the remembered device stops skipping the code
+};
+
+DeviceFinding find_remembered(const Config& config, const std::string& user, const std::string& service,
+                              const std::string& rhost, const std::string& key_line,
+                              const std::optional<UserState>& state, std::int64_t now)
+{
+    DeviceFinding f;
+    f.configured = config.remember_days > 0;
+    const auto& services = config.remember_services;
+    f.service_listed = std::find(services.begin(), services.end(), service) != services.end();
+    if (!f.configured || !f.service_listed)
+        return f;
+    // sshd reports the key as "publickey TYPE BASE64" in SSH_AUTH_INFO_0.
+    std::optional<std::string> auth_info;
+    if (!key_line.empty()) {
+        const auto type_end = key_line.find(' ');
+        const auto blob_end = key_line.find(' ', type_end == std::string::npos ? type_end : type_end + 1);
+        auth_info = "publickey " + key_line.substr(0, blob_end);
+    }
+    const std::optional<DeviceIdentity> device = identify_device(user, config.remember_by, auth_info, rhost, f.problem);
+    if (!device)
+        return f;
+    f.device = short_id(device->id);
+    if (state && may_skip_prompt(*state, device->id, now, config.remember_days)) {
+        f.remembered = true;
+        const Device* found = find_device(state->devices, device->id, now);
+        f.until = std::min(found->expires_at, found->first_used + std::int64_t{config.remember_days} * 86400);
+    }
+    return f;
+}
+
+std::string device_text(const DeviceFinding& f)
+{
+    if (!f.configured)
+        return "the remembered-device rule is not configured (remember_days = 0)";
+    if (!f.service_listed)
+        return "not for this service (remember_services)";
+    if (f.device.empty())
+        return "no device for this login (" + f.problem + ")";
+    if (f.remembered)
+        return f.device + ", remembered until " + cli::format_time(f.until);
+    return f.device + ", not remembered";
 }
 
 std::string quoted_list(const std::vector<std::string>& items)
@@ -71,7 +127,7 @@ std::string rule_text(const LoginDecision& d, const Config& config, const std::s
     case LoginRule::exempt_network:
         return "exempt by network: " + cli::printable(rhost) + " is in " + d.matched + " (exempt_networks)";
     case LoginRule::remembered_device:
-        return "a remembered device";
+        return "a remembered device: not asked (PAM_SUCCESS)";
     case LoginRule::not_enrolled:
         return d.asks ? "not enrolled: asked for a code, then denied whatever is typed (nullok is not set)"
                       : "not enrolled, and nullok is set: not asked (PAM_IGNORE: the other modules decide)";
@@ -152,13 +208,23 @@ public:
 
         std::optional<UserState> state;
         bool state_read = false;
-        const LoginDecision d = decide_login(ctx.config, facts, [&]() -> const std::optional<UserState>& {
+        LoginDecision d = decide_login(ctx.config, facts, [&]() -> const std::optional<UserState>& {
             state = ctx.store.load(user);
             state_read = true;
             return state;
         });
         const std::int64_t now = ctx.clock.now();
         const std::int64_t locked_until = state && state->locked_until > now ? state->locked_until : 0;
+        DeviceFinding device;
+        if (state_read && d.rule == LoginRule::ask) {
+            device = find_remembered(ctx.config, user, service, rhost, facts.device_key, state, now);
+            if (device.remembered) {
+                d.rule = LoginRule::remembered_device;
+                d.asks = false;
+            }
+        } else {
+            device.configured = ctx.config.remember_days > 0;
+        }
 
         cli::OutputBuffer out;
         if (flag(ctx.options, "json")) {
@@ -183,7 +249,16 @@ public:
             else
                 w.null();
             w.field("locked_until", locked_until);
-            w.key("remembered_device").begin_object().field("configured", false).end_object();
+            w.key("remembered_device")
+                .begin_object()
+                .field("configured", device.configured)
+                .field("service_listed", device.service_listed);
+            w.key("device");
+            if (device.device.empty())
+                w.null();
+            else
+                w.value(device.device);
+            w.field("remembered", device.remembered).field("until", device.until).end_object();
             w.key("problems").begin_array();
             for (const GroupProblem& p : d.problems)
                 w.begin_object()
@@ -206,7 +281,7 @@ public:
             if (locked_until != 0 && d.asks)
                 out << "Lockout:   locked until " << cli::format_time(locked_until)
                     << ": every code is refused until then\n";
-            out << "Device:    the remembered-device rule is not configured (remember_days = 0)\n";
+            out << "Device:    " << device_text(device) << '\n';
             for (const GroupProblem& p : d.problems)
                 out << "Warning:   " << problem_text(p) << '\n';
         }

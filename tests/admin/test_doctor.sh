@@ -133,6 +133,8 @@ if [ "$SSHD" = yes ]; then
     case_ "sshd code alone" 'sshd +AuthenticationMethods keyboard-interactive with a PAM stack without a password' \
         "sed -i 's/^AuthenticationMethods .*/AuthenticationMethods keyboard-interactive/' sshd_config &&
          printf 'auth required %s\n' '$MODULE' >pam.d/sshd"
+    case_ "remember_by key without ExposeAuthInfo" 'sshd +ExposeAuthInfo no: remember_by needs the key' \
+        "sed -i '/^ExposeAuthInfo/d' sshd_config && printf 'remember_days = 7\n' >>twofactor.conf"
     case_ "sshd -T refuses the file" 'sshd +"sshd -T" failed' "printf 'NoSuchKeyword yes\n' >>sshd_config"
 fi
 

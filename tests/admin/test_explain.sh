@@ -36,7 +36,7 @@ echo "# no exemptions"
 config
 expect_unchanged "enrolled: asked" 0 -- explain daemon --service sshd --rhost 192.0.2.7 --json
 check "the JSON has exactly the documented keys" json "assert set(d) == {'version','user','account','service','rhost','outcome','rule','asks','matched','enrolled','locked_until','remembered_device','problems'}, sorted(d)"
-check "the JSON values" json "assert (d['version'],d['user'],d['account'],d['service'],d['rhost'],d['outcome'],d['rule'],d['asks'],d['matched'],d['enrolled'],d['locked_until'],d['remembered_device'],d['problems']) == (1,'daemon',True,'sshd','192.0.2.7','asked','ask',True,None,True,0,{'configured':False},[]), d"
+check "the JSON values" json "assert (d['version'],d['user'],d['account'],d['service'],d['rhost'],d['outcome'],d['rule'],d['asks'],d['matched'],d['enrolled'],d['locked_until'],d['remembered_device'],d['problems']) == (1,'daemon',True,'sshd','192.0.2.7','asked','ask',True,None,True,0,{'configured':False,'service_listed':True,'device':None,'remembered':False,'until':0},[]), d"
 expect_unchanged "enrolled, as text" 0 -- explain daemon
 check "text: asked for a code" grep -qx "Decision:  asked for a code" "$W/out"
 check "text: the rule" grep -qx "Rule:      asks for a code (TOTP or backup code)" "$W/out"
@@ -127,7 +127,38 @@ expect "invalid user name" 2 -- explain "bad/name"
 expect "--key that cannot be read" 1 -- explain daemon --key "$W/no-such-key.pub"
 printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB4ZJ4dGPXqlxM7R0bqkYk7e1bdCZ1G1y1r4Q8sPqQ1c test\n' >"$W/key.pub"
 expect_unchanged "--key is accepted" 0 -- explain daemon --key "$W/key.pub" --json
-is "--key: the device rule is not configured" remembered_device "{'configured': False}"
+is "--key: the device rule is not configured" remembered_device "{'configured': False, 'service_listed': False, 'device': None, 'remembered': False, 'until': 0}"
+
+echo "# a remembered device (remember_days), as the module would decide it"
+# Remember the key for daemon: a device record as the module writes it
+# (docs/state-format.md), its id computed here independently.
+/usr/bin/python3 - "$STATE/daemon" "$W/key.pub" <<'PY'
+import base64, hashlib, struct, sys, time
+blob = base64.b64decode(open(sys.argv[2]).read().split()[1])
+h = hashlib.sha256()
+for part in (b"twofactor-device-v1", b"daemon", b"key", blob):
+    h.update(struct.pack(">I", len(part)) + part)
+fp = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+now = int(time.time())
+text = open(sys.argv[1]).read()
+text = text.replace("end\n", "device %s %s - %d %d %d\nend\n" % (h.hexdigest(), fp, now, now, now + 7 * 86400))
+open(sys.argv[1], "w").write(text)
+PY
+config "remember_days = 7"
+expect_unchanged "remembered key" 0 -- explain daemon --service sshd --key "$W/key.pub" --json
+check "remembered key: not asked, by the device rule" json "assert (d['outcome'], d['rule'], d['asks']) == ('remembered', 'remembered_device', False), d"
+check "remembered key: the device and until when" json "import time; r = d['remembered_device']; assert r['remembered'] and len(r['device']) == 12 and r['until'] > time.time() + 6 * 86400, r"
+expect_unchanged "remembered key, text" 0 -- explain daemon --service sshd --key "$W/key.pub"
+check "text: a remembered device" grep -qx "Rule:      a remembered device: not asked (PAM_SUCCESS)" "$W/out"
+check "text: until when" grep -q "^Device:    [0-9a-f]\{12\}, remembered until " "$W/out"
+printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFxrPl3lvSn0dTbaDQ3fhqv7GIxfPOU4tnVV8ad2IFWY other\n' >"$W/other.pub"
+expect_unchanged "another key" 0 -- explain daemon --service sshd --key "$W/other.pub" --json
+check "another key: asked" json "assert (d['rule'], d['asks'], d['remembered_device']['remembered']) == ('ask', True, False), d"
+expect_unchanged "no key" 0 -- explain daemon --service sshd --json
+check "no key: asked, no device" json "assert d['asks'] and d['remembered_device']['device'] is None, d"
+expect_unchanged "su never skips" 0 -- explain daemon --service su --key "$W/key.pub" --json
+check "su: not a remember_services service" json "r = d['remembered_device']; assert d['asks'] and not r['service_listed'] and not r['remembered'], d"
+config
 
 echo "# a lockout is shown"
 for _ in 1 2 3 4 5; do run_in "000000" verify daemon; done
