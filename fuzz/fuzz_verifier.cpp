@@ -28,6 +28,7 @@
 #include "user_state.hpp"
 #include "verifier.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -343,6 +344,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (e.ambiguous)
             return 0; // two steps in the window share this code: either answer is right
         model_apply(m, e, now, f.policy);
+        // A wrong code of a step minutes ahead is spent (common/clock_skew.hpp):
+        // the step is the current one plus the reported offset in steps.
+        if (r.verdict == Verdict::wrong_code && r.skew_seconds && *r.skew_seconds > 0) {
+            const std::uint64_t spent = static_cast<std::uint64_t>(now) / f.params.period
+                + static_cast<std::uint64_t>(*r.skew_seconds) / f.params.period;
+            m.last_step = std::max(m.last_step.value_or(0), spent);
+        }
         check_against_model(st, r, e, m, context, now);
         check_round_trip(st);
     }
