@@ -103,10 +103,11 @@ LoginDecision decide_login(const Config& config, const LoginFacts& facts, const 
 
     const std::optional<UserState>& state = read_state();
 
-    // The remembered-device rule goes here: it needs the state (the device
-    // records) and facts.device_key, and comes after the exemptions so that
-    // an exempt login is logged as exempt. Until it exists, no login is
-    // decided by a remembered device.
+    // The remembered-device rule comes after the exemptions (an exempt
+    // login is logged as exempt) but is not decided here: the module
+    // decides it again under the store's lock, which records the use
+    // (pam_module/remembered_device.hpp), and explain asks the same
+    // may_skip_prompt() (common/devices.hpp) of the state read here.
 
     if (!(state && state->enrolled())) {
         d.rule = LoginRule::not_enrolled;

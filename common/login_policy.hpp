@@ -43,7 +43,7 @@ enum class LoginRule {
     exempt_group,      // a member of an exempt_groups group
     not_required,      // require_groups is set and the user is in none of them
     exempt_network,    // PAM_RHOST is in an exempt_networks network
-    remembered_device, // reserved for the remembered-device rule
+    remembered_device, // set by explain (may_skip_prompt); the module decides it under the lock
     not_enrolled,      // no TOTP secret and no backup codes
     ask,               // ask for a code
 };
@@ -76,7 +76,7 @@ using StateReader = std::function<const std::optional<UserState>&()>;
 //     of these groups must exist and be looked up: if one cannot be, the
 //     rule exempts nobody (a typo must not exempt everyone).
 //  4. exempt_networks: PAM_RHOST is a numeric address in one of them.
-//  5. The remembered-device rule (reserved: the state is read first).
+//  5. The remembered-device rule: not decided here (see login_policy.cpp).
 //  6. Not enrolled (no state, or one with neither TOTP nor backup codes):
 //     asks unless nullok.
 //  7. Ask.

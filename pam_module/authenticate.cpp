@@ -326,8 +326,8 @@ int run(Attempt& a)
         });
         return PAM_SUCCESS;
     }
-    // (A login decided by the remembered-device rule is reported here,
-    // once that rule exists: LoginRule::remembered_device.)
+    // The remembered-device rule is decided below, under the store's lock
+    // (remembered_device.hpp), not by decide_login().
     if (!store) { // every rule after the exemptions reads the state
         a.decision(LogLevel::error, "error", "state_not_read");
         return fail(a.pamh, PAM_SERVICE_ERR);
