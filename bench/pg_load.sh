@@ -18,6 +18,7 @@
 # Usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS_PER_HOST] [POOL]
 # (PG_LOAD_SINGLE: logins per row of part 1, default 300;
 # PG_LOAD_DIRECT_LOGINS: logins per host directly, default a quarter.)
+# With strace installed, also what one login does (statements, round trips).
 # Prints Markdown; scripts/bench puts it into bench/RESULTS.md.
 set -euo pipefail
 
@@ -107,8 +108,8 @@ USERS=$((4 * HOSTS * LOGINS / 2 + 1000))
 "$MAKE_USERS" --dir "$W/state" --prefix l --count 1000 --totp-hex "$HEX" >/dev/null
 pg_psql tf_load \
     -c "INSERT INTO twofactor.users (name) SELECT 'l' || lpad(g::text, 6, '0') FROM generate_series(0, $USERS - 1) g" \
-    -c "INSERT INTO twofactor.totp_secrets (user_id, algorithm, digits, period, secret_base32, enrolled_at)
-        SELECT user_id, 'sha1', 6, 30, '$B32', 1700000000 FROM twofactor.users" \
+    -c "INSERT INTO twofactor.authenticators (user_id, name, type, algorithm, digits, period, secret_base32, enrolled_at)
+        SELECT user_id, 'default', 'totp', 'sha1', 6, 30, '$B32', 1700000000 FROM twofactor.users" \
     -c "VACUUM ANALYZE" >/dev/null
 
 run() { LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/services" "$@"; }
@@ -124,6 +125,38 @@ run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file >"$W/single.md" \
     --case "name=pgbouncer-socket service=pooled users=l:1000 wrong=$HEX expect=auth_err"
 cat "$W/single.md"
 echo
+
+# What one login does through PgBouncer: a wrong code, then a right one,
+# each a single login in a process of its own. The client connections it
+# opens and the messages it sends (strace: a connect() per connection, a
+# send per round trip, plus the Terminate that closes each connection),
+# and every statement the server ran for it (log_statement = all, for
+# these two logins only).
+if command -v strace >/dev/null; then
+    echo "### What one login through PgBouncer does (one user, log_statement = all)"
+    echo
+    pg_psql postgres -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.5
+    counted=$(printf 'l%06d' $((USERS - 1)))
+    for kind in wrong right; do
+        spec="wrong=$HEX expect=auth_err"
+        [ "$kind" = right ] && spec="totp=$HEX expect=success"
+        from=$(($(stat -c %s "$PG_LOG") + 1))
+        run strace -f -qq -e trace=connect,sendto -o "$W/strace-$kind" \
+            "$HARNESS" --n 1 --warmup 0 --case "name=$kind service=pooled user=$counted $spec" >"$W/count-$kind"
+        sleep 0.3 # the server logs after it answered
+        connects=$(grep -c 'connect(.*\.s\.PGSQL\.6432' "$W/strace-$kind" || true)
+        sends=$(grep 'sendto(' "$W/strace-$kind" | grep -vc 'sendto([0-9]*, "<' || true) # not syslog's
+        tail -c +"$from" "$PG_LOG" | sed -n 's/^.*LOG:  \(statement\|execute [^:]*\): //p' >"$W/statements-$kind"
+        echo "$kind code: $connects connections to PgBouncer, $sends messages sent (a round trip each but" \
+            "the Terminate closing a connection), $(wc -l <"$W/statements-$kind") statements:"
+        echo
+        awk '{ s = $0; if (length(s) > 100) s = substr(s, 1, 97) "..."; printf "%2d. `%s`\n", NR, s }' \
+            "$W/statements-$kind"
+        echo
+    done
+    pg_psql postgres -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
+fi
 
 # poll_start / poll_stop: the most server sessions of the role meanwhile
 # (in $W/max).

@@ -20,6 +20,8 @@ namespace twofactor {
     X(PQconninfoFree)                                                                                                  \
     X(PQconninfoParse)                                                                                                 \
     X(PQconsumeInput)                                                                                                  \
+    X(PQenterPipelineMode)                                                                                             \
+    X(PQexitPipelineMode)                                                                                              \
     X(PQerrorMessage)                                                                                                  \
     X(PQfinish)                                                                                                        \
     X(PQflush)                                                                                                         \
@@ -33,6 +35,7 @@ namespace twofactor {
     X(PQnfields)                                                                                                       \
     X(PQntuples)                                                                                                       \
     X(PQpingParams)                                                                                                    \
+    X(PQpipelineSync)                                                                                                  \
     X(PQresStatus)                                                                                                     \
     X(PQresultErrorField)                                                                                              \
     X(PQresultStatus)                                                                                                  \

@@ -260,6 +260,44 @@ void PgConnection::flush(Deadline deadline)
     }
 }
 
+void PgConnection::await_result(Deadline deadline)
+{
+    while (pq().PQisBusy(conn_) != 0) {
+        wait_for(POLLIN, deadline);
+        if (pq().PQconsumeInput(conn_) == 0)
+            connection_failed("receive failed");
+    }
+}
+
+std::optional<PgResult> PgConnection::read_results(std::optional<PgError>& error, Deadline deadline)
+{
+    std::optional<PgResult> last;
+    for (;;) {
+        await_result(deadline);
+        PGresult* raw = pq().PQgetResult(conn_);
+        if (raw == nullptr)
+            return last;
+        PgResult result(raw);
+        const ExecStatusType status = pq().PQresultStatus(raw);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+            last.reset();
+            last.emplace(std::move(result));
+            continue;
+        }
+        if (status == PGRES_PIPELINE_ABORTED)
+            continue; // skipped after an earlier statement's error
+        if (!error) {
+            // The primary message only: DETAIL may quote a row's values.
+            const char* state = pq().PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+            const char* primary = pq().PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
+            const std::string sqlstate = state ? state : "";
+            error.emplace(sqlstate,
+                          "PostgreSQL: " + (primary ? one_line(primary) : std::string(pq().PQresStatus(status)))
+                              + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+        }
+    }
+}
+
 PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline deadline)
 {
     if (conn_ == nullptr)
@@ -271,35 +309,15 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
         connection_failed("send failed");
     flush(deadline);
 
-    std::optional<PgResult> last;
     std::optional<PgError> error;
-    for (;;) {
-        while (pq().PQisBusy(conn_) != 0) {
-            wait_for(POLLIN, deadline);
-            if (pq().PQconsumeInput(conn_) == 0)
-                connection_failed("receive failed");
-        }
-        PGresult* raw = pq().PQgetResult(conn_);
-        if (raw == nullptr)
-            break;
-        PgResult result(raw);
-        const ExecStatusType status = pq().PQresultStatus(raw);
-        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-            last.reset();
-            last.emplace(std::move(result));
-            continue;
-        }
-        if (!error) {
-            // The primary message only: DETAIL may quote a row's values.
-            const char* state = pq().PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-            const char* primary = pq().PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
-            const std::string sqlstate = state ? state : "";
-            error.emplace(sqlstate,
-                          "PostgreSQL: " + (primary ? one_line(primary) : std::string(pq().PQresStatus(status)))
-                              + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
-        }
-    }
-    if (pq().PQstatus(conn_) != CONNECTION_OK) {
+    std::optional<PgResult> last = read_results(error, deadline);
+    answered(pq().PQstatus(conn_) == CONNECTION_OK, error, !last);
+    return std::move(*last);
+}
+
+void PgConnection::answered(bool connection_ok, const std::optional<PgError>& error, bool missing)
+{
+    if (!connection_ok) {
         if (error) {
             close();
             throw *error;
@@ -309,9 +327,52 @@ PgResult PgConnection::exec(const char* sql, const PgParams& params, Deadline de
     last_answer_ = std::chrono::steady_clock::now();
     if (error)
         throw *error;
-    if (!last)
+    if (missing)
         throw StoreError(StoreErrc::io, "PostgreSQL: no result");
-    return std::move(*last);
+}
+
+// ---- batches ----
+
+PgParams& PgBatch::add(const char* sql) { return entries_.emplace_back(Entry{sql, {}}).params; }
+
+void PgBatch::add_first(const char* sql) { entries_.emplace_front(Entry{sql, {}}); }
+
+std::vector<PgResult> PgConnection::exec(const PgBatch& batch, Deadline deadline)
+{
+    if (conn_ == nullptr)
+        throw StoreError(StoreErrc::io, "PostgreSQL: not connected");
+    // One Sync after the last statement: the server runs them in order and,
+    // after an error, skips the rest up to it (and an open transaction is
+    // then aborted, as it would be one statement at a time).
+    if (pq().PQenterPipelineMode(conn_) != 1)
+        connection_failed("cannot send statements together");
+    for (const PgBatch::Entry& e : batch.entries_)
+        if (pq().PQsendQueryParams(conn_, e.sql, static_cast<int>(e.params.size()), nullptr, e.params.values(), nullptr,
+                                   nullptr, 0)
+            == 0)
+            connection_failed("send failed");
+    if (pq().PQpipelineSync(conn_) != 1)
+        connection_failed("send failed");
+    flush(deadline);
+
+    std::vector<PgResult> results;
+    results.reserve(batch.size());
+    std::optional<PgError> error;
+    bool missing = false;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        std::optional<PgResult> last = read_results(error, deadline);
+        if (last)
+            results.push_back(std::move(*last));
+        else
+            missing = true;
+    }
+    await_result(deadline);
+    // The Sync's own result ends the batch: nothing is left to read.
+    PGresult* raw = pq().PQgetResult(conn_);
+    const bool synced = raw != nullptr && pq().PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+    const PgResult sync(raw);
+    answered(synced && pq().PQexitPipelineMode(conn_) == 1 && pq().PQstatus(conn_) == CONNECTION_OK, error, missing);
+    return results;
 }
 
 // ---- transactions ----
@@ -322,10 +383,32 @@ PgTransaction::PgTransaction(PgConnection& connection, Deadline deadline) : conn
     active_ = true;
 }
 
-PgTransaction::~PgTransaction()
+PgTransaction::PgTransaction(PgConnection& connection, Deadline deadline, PgBatch& first,
+                             std::vector<PgResult>& results)
+    : connection_(connection),
+      deadline_(deadline)
+{
+    first.add_first("BEGIN");
+    active_ = true;
+    std::vector<PgResult> all;
+    try {
+        all = connection_.exec(first, deadline_);
+    } catch (...) {
+        roll_back();
+        throw;
+    }
+    results.clear();
+    for (std::size_t i = 1; i < all.size(); ++i)
+        results.push_back(std::move(all[i]));
+}
+
+PgTransaction::~PgTransaction() { roll_back(); }
+
+void PgTransaction::roll_back() noexcept
 {
     if (!active_ || !connection_.is_open())
         return;
+    active_ = false;
     try {
         connection_.exec("ROLLBACK", deadline_);
     } catch (...) {

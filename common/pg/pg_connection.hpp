@@ -62,9 +62,16 @@ private:
     std::string sqlstate_;
 };
 
-// Query parameters, all in text format. Values live as long as the Params.
+// Query parameters, all in text format. Values live as long as the Params;
+// moving it keeps them where they are (deque elements stay put).
 class PgParams {
 public:
+    PgParams() = default;
+    PgParams(PgParams&&) = default;
+    PgParams& operator=(PgParams&&) = default;
+    PgParams(const PgParams&) = delete;
+    PgParams& operator=(const PgParams&) = delete;
+
     PgParams& add(std::string_view text);
     PgParams& add(const std::string& text) { return add(std::string_view(text)); }
     PgParams& add(const char* text) { return add(std::string_view(text)); }
@@ -104,6 +111,27 @@ private:
     pg_result* result_;
 };
 
+// Statements sent to the server together, in one round trip (libpq's
+// pipeline mode), and run there one after the other exactly as if sent one
+// by one: each with its own snapshot, the first failure ending the rest.
+class PgBatch {
+public:
+    // Adds a statement; its parameters, if any, are added to what this returns.
+    PgParams& add(const char* sql);
+    void add(const char* sql, PgParams params) { add(sql) = std::move(params); }
+    void add_first(const char* sql); // before every other statement
+    std::size_t size() const { return entries_.size(); }
+    bool empty() const { return entries_.empty(); }
+
+private:
+    friend class PgConnection;
+    struct Entry {
+        const char* sql;
+        PgParams params;
+    };
+    std::deque<Entry> entries_;
+};
+
 class PgConnection {
 public:
     // Parses the conninfo; throws ConfigError "ORIGIN: pg_conninfo: why" if
@@ -130,6 +158,10 @@ public:
     // closed, so nothing half-done is reused.
     PgResult exec(const char* sql, const PgParams& params, Deadline deadline);
     PgResult exec(const char* sql, Deadline deadline) { return exec(sql, PgParams{}, deadline); }
+    // Runs the batch's statements (in one round trip) and returns their
+    // results in order; the first that fails throws its error, as exec()
+    // would have, once the others (skipped by the server) are read.
+    std::vector<PgResult> exec(const PgBatch& batch, Deadline deadline);
 
     // Server WARNINGs received so far on this connection (notices are
     // otherwise dropped: libpq would print them on the host's stderr).
@@ -140,6 +172,14 @@ private:
     [[noreturn]] void connection_failed(const std::string& what);
     void flush(Deadline deadline);
     void wait_for(short events, Deadline deadline);
+    // Waits until PQgetResult will not block.
+    void await_result(Deadline deadline);
+    // Reads one statement's results up to PQgetResult's nullptr: the last
+    // that succeeded, or the first error (the server's primary message).
+    std::optional<PgResult> read_results(std::optional<PgError>& error, Deadline deadline);
+    // After the results are read: throws what went wrong (the connection
+    // lost, closed; a server error; no result), or notes the answer.
+    void answered(bool connection_ok, const std::optional<PgError>& error, bool missing);
 
     PgSettings settings_;
     std::vector<std::pair<std::string, std::string>> parameters_; // vet_pg_conninfo's
@@ -155,6 +195,9 @@ private:
 class PgTransaction {
 public:
     PgTransaction(PgConnection& connection, Deadline deadline);
+    // BEGIN sent with the transaction's first statements, in one round
+    // trip: their results (BEGIN's left out) go to `results`.
+    PgTransaction(PgConnection& connection, Deadline deadline, PgBatch& first, std::vector<PgResult>& results);
     ~PgTransaction();
     PgTransaction(const PgTransaction&) = delete;
     PgTransaction& operator=(const PgTransaction&) = delete;
@@ -162,6 +205,8 @@ public:
     void commit();
 
 private:
+    void roll_back() noexcept;
+
     PgConnection& connection_;
     Deadline deadline_;
     bool active_ = false;

@@ -305,10 +305,16 @@ StoredState parse_state(const PgResult& r, int first, int count, const std::stri
 
 std::optional<StoredState> read_pg_state(PgConnection& connection, const std::string& user, Deadline deadline)
 {
-    const PgResult r = connection.exec(kSelectState, PgParams{}.add(user), deadline);
-    if (r.rows() == 0)
+    return pg_state_of(connection.exec(kSelectState, PgParams{}.add(user), deadline), user);
+}
+
+void add_pg_state_query(PgBatch& batch, const std::string& user) { batch.add(kSelectState).add(user); }
+
+std::optional<StoredState> pg_state_of(const PgResult& result, const std::string& user)
+{
+    if (result.rows() == 0)
         return std::nullopt;
-    return parse_state(r, 0, r.rows(), user);
+    return parse_state(result, 0, result.rows(), user);
 }
 
 std::vector<LoadedState> read_pg_states(PgConnection& connection, const std::vector<std::string>& users,

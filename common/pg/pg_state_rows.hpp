@@ -25,6 +25,11 @@ struct StoredState {
 // has no row.
 std::optional<StoredState> read_pg_state(PgConnection& connection, const std::string& user, Deadline deadline);
 
+// The same in two halves, for a statement sent in a batch: the query, and
+// its result read.
+void add_pg_state_query(PgBatch& batch, const std::string& user);
+std::optional<StoredState> pg_state_of(const PgResult& result, const std::string& user);
+
 // The states of many users in one statement (one snapshot), in the order
 // asked; a user without a row has neither state nor error, one whose rows
 // are invalid has the error. Throws StoreError if the statement fails.

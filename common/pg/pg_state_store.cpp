@@ -123,6 +123,7 @@ public:
         last_login(old ? old->last_login : std::nullopt, after.last_login);
         codes(old ? old->codes : std::nullopt, before ? before->set_id : std::nullopt, after);
         devices(old, after);
+        flush();
     }
 
 private:
@@ -132,8 +133,7 @@ private:
         const std::int64_t locked_until = old ? old->locked_until : 0;
         if (failures == after.failures && locked_until == after.locked_until)
             return;
-        c_.exec(kUpdateCounters, PgParams{}.add(user_id_).add(std::int64_t{after.failures}).add(after.locked_until),
-                deadline_);
+        send(kUpdateCounters).add(user_id_).add(std::int64_t{after.failures}).add(after.locked_until);
     }
 
     void skew(const UserState* old, const UserState& after)
@@ -150,14 +150,14 @@ private:
             params.add(after.last_skew->at).add(after.last_skew->seconds);
         else
             params.add_null().add_null();
-        c_.exec(kUpdateSkew, params, deadline_);
+        send(kUpdateSkew, std::move(params));
     }
 
     void authenticators(const UserState& old, const UserState& after)
     {
         for (const Authenticator& gone : old.authenticators)
             if (!after.find(gone.name))
-                c_.exec(kDeleteAuthenticator, PgParams{}.add(user_id_).add(gone.name), deadline_);
+                send(kDeleteAuthenticator).add(user_id_).add(gone.name);
         for (const Authenticator& now : after.authenticators) {
             const Authenticator* before = old.find(now.name);
             if (!before || !same_totp_key(*before, now))
@@ -180,7 +180,7 @@ private:
         p.add_secret(base32_encode(a.secret)).add(a.enrolled_at);
         totp&& a.last_step ? p.add(step_value(*a.last_step)) : p.add_null();
         a.last_used > 0 ? p.add(a.last_used) : p.add_null();
-        c_.exec(kUpsertAuthenticator, p, deadline_);
+        send(kUpsertAuthenticator, std::move(p));
     }
 
     // The login that spent a code of `a`, for the audit log (or none).
@@ -202,10 +202,8 @@ private:
         PgParams p;
         p.add(user_id_).add(now.name).add(step);
         now.last_used > 0 ? p.add(now.last_used) : p.add_null();
-        if (c_.exec(kAdvanceStep, p, deadline_).affected() != 1)
-            throw StoreError(StoreErrc::io,
-                             "PostgreSQL: TOTP step of " + user_
-                                 + " already recorded (changed outside the row lock?); refused");
+        send(kAdvanceStep, std::move(p),
+             "PostgreSQL: TOTP step of " + user_ + " already recorded (changed outside the row lock?); refused");
         const LastLogin context = login_of(now, after);
         audit(context.at != 0 ? context.at : step * now.params.period, "totp", std::nullopt, std::nullopt, step,
               context.service, context.rhost, context.tty, now.name);
@@ -221,10 +219,8 @@ private:
         PgParams p;
         p.add(user_id_).add(now.name).add(counter);
         now.last_used > 0 ? p.add(now.last_used) : p.add_null();
-        if (c_.exec(kAdvanceCounter, p, deadline_).affected() != 1)
-            throw StoreError(StoreErrc::io,
-                             "PostgreSQL: HOTP counter of " + user_
-                                 + " already moved (changed outside the row lock?); refused");
+        send(kAdvanceCounter, std::move(p),
+             "PostgreSQL: HOTP counter of " + user_ + " already moved (changed outside the row lock?); refused");
         // The counter of the code accepted (a resync moves it without a login).
         const LastLogin context = login_of(now, after);
         if (context.at != 0)
@@ -236,7 +232,7 @@ private:
     {
         if (!now) {
             if (old)
-                c_.exec(kDeleteLastLogin, PgParams{}.add(user_id_), deadline_);
+                send(kDeleteLastLogin).add(user_id_);
             return;
         }
         if (old && same_login(*old, *now))
@@ -245,7 +241,7 @@ private:
         p.add(user_id_).add(now->at).add(to_string(now->method)).add(encode_pg_text(now->service));
         p.add(encode_pg_text(now->rhost)).add(encode_pg_text(now->tty));
         now->authenticator.empty() ? p.add_null() : p.add(now->authenticator);
-        c_.exec(kUpsertLastLogin, p, deadline_);
+        send(kUpsertLastLogin, std::move(p));
     }
 
     void codes(const std::optional<BackupCodeSet>& old, std::optional<std::int64_t> old_set_id, const UserState& after)
@@ -257,7 +253,7 @@ private:
             return;
         }
         if (old && old_set_id)
-            c_.exec(kDeleteSet, PgParams{}.add(*old_set_id), deadline_); // its codes go with it
+            send(kDeleteSet).add(*old_set_id); // its codes go with it
         if (now)
             insert_set(*now);
     }
@@ -275,10 +271,8 @@ private:
         PgParams p;
         p.add(set_id).add(slot_number).add(use.at).add(encode_pg_text(use.service));
         p.add(encode_pg_text(use.rhost)).add(encode_pg_text(use.tty));
-        if (c_.exec(kUseCode, p, deadline_).affected() != 1)
-            throw StoreError(StoreErrc::io,
-                             "PostgreSQL: backup code of " + user_
-                                 + " already used (changed outside the row lock?); refused");
+        send(kUseCode, std::move(p),
+             "PostgreSQL: backup code of " + user_ + " already used (changed outside the row lock?); refused");
         audit(use.at, "backup_code", set_id, slot_number, std::nullopt, use.service, use.rhost, use.tty, {});
     }
 
@@ -288,6 +282,7 @@ private:
         p.add(user_id_).add(set.issued_at).add(std::int64_t{set.length}).add(std::int64_t{set.params.log2_n});
         p.add(std::int64_t{set.params.r}).add(std::int64_t{set.params.p}).add(to_hex(set.salt.data(), set.salt.size()));
         p.add(static_cast<std::int64_t>(set.slots.size()));
+        flush(); // the set's id is needed now
         const PgResult inserted = c_.exec(kInsertSet, p, deadline_);
         const std::int64_t set_id = inserted.integer(0, 0, 1, INT64_MAX);
 
@@ -325,18 +320,16 @@ private:
             && std::equal(old->devices.begin(), old->devices.end(), after.devices.begin(), after.devices.end(), same))
             return;
         if (old && !old->devices.empty())
-            c_.exec(kDeleteDevices, PgParams{}.add(user_id_), deadline_);
+            send(kDeleteDevices).add(user_id_);
         for (const Device& d : after.devices)
-            c_.exec(kInsertDevice,
-                    PgParams{}
-                        .add(user_id_)
-                        .add(to_hex(d.id.data(), d.id.size()))
-                        .add(encode_pg_text(d.fingerprint))
-                        .add(encode_pg_text(d.address))
-                        .add(d.first_used)
-                        .add(d.last_used)
-                        .add(d.expires_at),
-                    deadline_);
+            send(kInsertDevice)
+                .add(user_id_)
+                .add(to_hex(d.id.data(), d.id.size()))
+                .add(encode_pg_text(d.fingerprint))
+                .add(encode_pg_text(d.address))
+                .add(d.first_used)
+                .add(d.last_used)
+                .add(d.expires_at);
     }
 
     void audit(std::int64_t at, const char* method, std::optional<std::int64_t> set_id,
@@ -350,7 +343,31 @@ private:
         step ? p.add(*step) : p.add_null();
         p.add(encode_pg_text(service)).add(encode_pg_text(rhost)).add(encode_pg_text(tty)).add(client_host_);
         authenticator.empty() ? p.add_null() : p.add(authenticator);
-        c_.exec(kAudit, p, deadline_);
+        send(kAudit, std::move(p));
+    }
+
+    // Queued, and sent together by flush(). With `refused`, the statement
+    // must change exactly one row, or the transaction is refused with that.
+    void send(const char* sql, PgParams params, std::string refused = {})
+    {
+        send(sql, std::move(refused)) = std::move(params);
+    }
+    PgParams& send(const char* sql, std::string refused = {}) // its parameters to add
+    {
+        refusals_.push_back(std::move(refused));
+        return batch_.add(sql);
+    }
+
+    void flush()
+    {
+        if (batch_.empty())
+            return;
+        const std::vector<PgResult> results = c_.exec(batch_, deadline_);
+        for (std::size_t i = 0; i < results.size(); ++i)
+            if (!refusals_[i].empty() && results[i].affected() != 1)
+                throw StoreError(StoreErrc::io, refusals_[i]);
+        batch_ = PgBatch();
+        refusals_.clear();
     }
 
     PgConnection& c_;
@@ -358,6 +375,8 @@ private:
     const std::string& client_host_;
     std::int64_t user_id_ = 0;
     std::string user_;
+    PgBatch batch_;
+    std::vector<std::string> refusals_; // per statement of batch_
 };
 
 } // namespace
@@ -372,8 +391,12 @@ PgStateStore::~PgStateStore() = default;
 
 void PgStateStore::ready(Deadline deadline)
 {
-    if (connection_->open())
+    // The schema once per store (a login: its read before the prompt), not
+    // once per connection: a schema changed since fails the statements.
+    if (connection_->open() && !schema_checked_) {
         require_pg_schema_current(*connection_, deadline);
+        schema_checked_ = true;
+    }
 }
 
 std::optional<UserState> PgStateStore::load(const std::string& user)
@@ -423,16 +446,23 @@ bool PgStateStore::update(const std::string& user, const Change& change)
     // A user deleted between our INSERT and our lock (revoke --all elsewhere)
     // is simply tried again; twice in a row would be odd enough to stop.
     for (int attempt = 0;; ++attempt) {
-        PgTransaction tx(*connection_, deadline);
         // The row must exist to be locked. A row we create here is a
         // placeholder: it is committed only if the change leaves a state.
-        const bool created = connection_->exec(kInsertUser, PgParams{}.add(user), deadline).rows() == 1;
-        const PgResult locked = connection_->exec(kLockUser, PgParams{}.add(user), deadline);
         // Read after the lock, in a new statement: READ COMMITTED gives it a
         // snapshot that includes every change of the previous lock holder.
+        // The three go in one round trip with BEGIN; the server still runs
+        // them one after the other, the read once the lock is held.
+        PgBatch first;
+        first.add(kInsertUser).add(user);
+        first.add(kLockUser).add(user);
+        add_pg_state_query(first, user);
+        std::vector<PgResult> results;
+        PgTransaction tx(*connection_, deadline, first, results);
+        const bool created = results.at(0).rows() == 1;
+        const PgResult& locked = results.at(1);
         std::optional<StoredState> before;
         if (locked.rows() == 1 && !created)
-            before = read_pg_state(*connection_, user, deadline);
+            before = pg_state_of(results.at(2), user);
         if (locked.rows() != 1 || (!created && !before)) {
             if (attempt < 2)
                 continue;

@@ -36,10 +36,11 @@ public:
     PgSchemaChange migrate_schema();
 
 private:
-    // Connected, and the schema checked on each new connection.
+    // Connected, and the schema checked on the store's first connection.
     void ready(Deadline deadline);
 
     std::unique_ptr<PgConnection> connection_;
+    bool schema_checked_ = false;
     std::string client_host_; // recorded in the audit log
 };
 
