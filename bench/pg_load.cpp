@@ -13,6 +13,16 @@
 // logins, seconds, logins per second, p50/p99 latency (pam_start to pam_end),
 // accepted, errors (any other result), double accepts, CPU time of the
 // hosts' processes per login.
+//
+// With `--rate R` the hosts do not log in back to back but on a schedule:
+// login i of host H starts at (i * N + H) / R seconds after a common start,
+// R logins per second in all whatever the logins take (an open system, as
+// logins arrive at a fleet). A login that cannot start on time because its
+// host is still busy starts late, and its latency counts from the time it
+// was due, so a store that falls behind shows it in p50/p99 instead of
+// slowing the schedule down. Without --rate (a closed system: N logins in
+// flight at all times) the mean latency is N / throughput by Little's law,
+// so p99 there measures the queue the run itself keeps full.
 #include "bench_case.hpp"
 
 #include <security/pam_appl.h>
@@ -31,6 +41,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -47,6 +58,8 @@ struct Options {
     unsigned first = 0;
     std::string out = ".";
     std::string label = "load";
+    double rate = 0;           // logins per second for all hosts; 0: back to back
+    long long start_at_us = 0; // the common start of a paced run (steady clock)
 };
 
 struct Result {
@@ -123,10 +136,15 @@ std::string user_name(const Options& o, unsigned host, unsigned i)
     for (unsigned i = 0; i < o.logins; ++i) {
         Result r;
         r.user = user_name(o, host, i);
+        long long due_us = 0;
+        if (o.rate > 0) {
+            due_us = o.start_at_us + static_cast<long long>(static_cast<double>(i * o.hosts + host) * 1e6 / o.rate);
+            std::this_thread::sleep_until(std::chrono::steady_clock::time_point(std::chrono::microseconds(due_us)));
+        }
         const std::time_t now = std::time(nullptr);
         r.step = static_cast<long long>(now / 30);
         const std::string code = o.right ? totp_code(o.secret, now, 6) : wrong_code(o.secret, now);
-        r.start_us = now_us();
+        r.start_us = o.rate > 0 ? due_us : now_us();
         r.rc = login(service, r.user, code);
         r.end_us = now_us();
         results.push_back(std::move(r));
@@ -167,12 +185,14 @@ Options parse(int argc, char** argv)
             o.out = value;
         else if (key == "--label")
             o.label = value;
+        else if (key == "--rate")
+            o.rate = std::stod(value);
         else
             throw std::runtime_error("unknown option " + key);
     }
     if (o.hosts < 2 || o.hosts % 2 != 0 || o.hosts > 99 || o.secret.empty())
         throw std::runtime_error("usage: pg_load --hosts EVEN(2-98) --logins M --kind right|wrong --secret HEX "
-                                 "--users PREFIX:FIRST --out DIR [--label TEXT]");
+                                 "--users PREFIX:FIRST --out DIR [--label TEXT] [--rate LOGINS_PER_S]");
     return o;
 }
 
@@ -187,6 +207,8 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "pg_load: %s\n", e.what());
         return 2;
     }
+    // A paced run's schedule starts once every host is forked.
+    o.start_at_us = now_us() + 300000;
     int start[2];
     if (::pipe(start) != 0)
         return 1;

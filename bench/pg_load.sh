@@ -17,7 +17,11 @@
 # started and stopped here. Needs root.
 # Usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS_PER_HOST] [POOL]
 # (PG_LOAD_SINGLE: logins per row of part 1, default 300;
-# PG_LOAD_DIRECT_LOGINS: logins per host directly, default a quarter.)
+# PG_LOAD_DIRECT_LOGINS: logins per host directly, default a quarter;
+# PG_LOAD_DIR: where the server's data and the file store's state live,
+# default /var/tmp: on the disk, as /var/lib/twofactor and a server's data
+# directory are, so both stores pay for their fsyncs. Part 1 also runs the
+# file store from /dev/shm, a tmpfs, where a login costs only its CPU.)
 # With strace installed, also what one login does (statements, round trips).
 # Prints Markdown; scripts/bench puts it into bench/RESULTS.md.
 set -euo pipefail
@@ -45,7 +49,8 @@ done
 
 # shellcheck source=../tests/pg/pg_server.sh
 . "$here/../tests/pg/pg_server.sh"
-W=$(mktemp -d /tmp/twofactor-pg-load.XXXXXX)
+W=$(mktemp -d "${PG_LOAD_DIR:-/var/tmp}/twofactor-pg-load.XXXXXX")
+SHM_STATE=$(mktemp -d /dev/shm/twofactor-pg-load.XXXXXX)
 poller=""
 pgbouncer_pid=0
 cleanup() {
@@ -53,7 +58,7 @@ cleanup() {
     [ -n "$poller" ] && kill "$poller" 2>/dev/null
     pg_bouncer_stop
     pg_server_cleanup
-    rm -rf "$W"
+    rm -rf "$W" "$SHM_STATE"
 }
 trap cleanup EXIT
 
@@ -75,12 +80,12 @@ pg_role_settings tf_load 5
 # simulated host (host00 ... through whichever the run uses).
 mkdir -m 0700 "$W/state" "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"
-conf() { # conf FILE STORE CONNINFO [PASSWORD_FILE]
+conf() { # conf FILE STORE CONNINFO [PASSWORD_FILE [STATE_DIR]]
     cat >"$1" <<CONF
 store = $2
 pg_conninfo = $3
 ${4:+pg_password_file = $4}
-state_dir = $W/state
+state_dir = ${5:-$W/state}
 max_failures = 100
 CONF
     chmod 0600 "$1"
@@ -88,9 +93,10 @@ CONF
 direct="host=$PG_SOCKET port=$PG_PORT requirepeer=postgres dbname=tf_load user=tf_load"
 pooled="host=$PG_BOUNCER port=6432 requirepeer=postgres dbname=tf_load user=tf_load"
 conf "$W/file.conf" file "$direct"
+conf "$W/file-tmpfs.conf" file "$direct" "" "$SHM_STATE"
 conf "$W/direct.conf" postgresql "$direct" "$W/pg.password"
 conf "$W/pooled.conf" postgresql "$pooled"
-for name in file direct pooled; do echo "auth required $MODULE config=$W/$name.conf" >"$W/services/$name"; done
+for name in file file-tmpfs direct pooled; do echo "auth required $MODULE config=$W/$name.conf" >"$W/services/$name"; done
 host_services() { # host_services direct|pooled: host00.. get their own copy of that configuration
     local h
     for ((h = 0; h < HOSTS; h++)); do
@@ -106,6 +112,7 @@ HEX=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 B32=$(python3 -c "import base64,sys; print(base64.b32encode(bytes.fromhex(sys.argv[1])).decode())" "$HEX")
 USERS=$((4 * HOSTS * LOGINS / 2 + 1000))
 "$MAKE_USERS" --dir "$W/state" --prefix l --count 1000 --totp-hex "$HEX" >/dev/null
+"$MAKE_USERS" --dir "$SHM_STATE" --prefix l --count 1000 --totp-hex "$HEX" >/dev/null
 pg_psql tf_load \
     -c "INSERT INTO twofactor.users (name) SELECT 'l' || lpad(g::text, 6, '0') FROM generate_series(0, $USERS - 1) g" \
     -c "INSERT INTO twofactor.authenticators (user_id, name, type, algorithm, digits, period, secret_base32, enrolled_at)
@@ -121,6 +128,7 @@ echo "### One login at a time, wrong TOTP code ($SINGLE logins per row, interlea
 echo
 run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file >"$W/single.md" \
     --case "name=file service=file users=l:1000 wrong=$HEX expect=auth_err reset=$W/state:50" \
+    --case "name=file-tmpfs service=file-tmpfs users=l:1000 wrong=$HEX expect=auth_err reset=$SHM_STATE:50" \
     --case "name=postgresql-socket service=direct users=l:1000 wrong=$HEX expect=auth_err" \
     --case "name=pgbouncer-socket service=pooled users=l:1000 wrong=$HEX expect=auth_err"
 cat "$W/single.md"
@@ -220,6 +228,26 @@ for target in direct pooled; do
         first=$((first + HOSTS * logins / 2))
     done
 done
+# Then logins arriving at a fixed rate, as at a fleet (pg_load --rate): the
+# throughput target is a rate the store must sustain with p99 under 100 ms,
+# which the back-to-back runs cannot show (there the mean latency is
+# HOSTS / throughput by Little's law: 107 ms for 32 hosts at 300/s).
+RATE=${PG_LOAD_RATE:-300}
+host_services pooled
+mkdir -p "$W/out-paced"
+poll_start
+cpu_before=$(cpu_now)
+rc=0
+row=$(run "$LOAD" --hosts "$HOSTS" --logins "$LOGINS" --kind right --secret "$HEX" --users "l:$first" --rate "$RATE" \
+    --out "$W/out-paced" --label "pooled, right code, ${RATE}/s" 2>"$W/load.err") || rc=$?
+poll_stop
+n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
+echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-paced"
+[ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
+echo
+echo "The last row is paced: $HOSTS hosts start $RATE logins per second in all on a schedule (login i of host H"
+echo "at (i × $HOSTS + H) / $RATE s), each latency counted from when the login was due, so falling behind shows."
+echo "logins/s there is the logins over the time from the first due to the last finished."
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -231,12 +259,12 @@ median_of() { awk -F'|' -v n="$1" '{ gsub(/ /, "", $2) } $2 == n { gsub(/ /, "",
 field() { awk -F'|' -v i="$2" '{ gsub(/ /, "", $i); print $i }' "$W/row-$1"; }
 yes_no() { if awk "BEGIN { exit !($1) }"; then echo yes; else echo "**no**"; fi; }
 ratio=$(awk -v a="$(median_of pgbouncer-socket)" -v b="$(median_of file)" 'BEGIN { printf "%.2f", a / b }')
-rate=$(field pooled-right 6) p99=$(field pooled-right 8)
-conns=$(for k in wrong right; do field "pooled-$k" 13; done | sort -n | tail -1)
+rate=$(field pooled-right 6) paced_rate=$(field paced 6) p99=$(field paced 8)
+conns=$(for r in pooled-wrong pooled-right paced; do field "$r" 13; done | sort -n | tail -1)
 echo "| target | measured | met |"
 echo "|---|---|---|"
 echo "| a login through PgBouncer ≤ 2× a file-store login (median, wrong code, one process) | $(median_of pgbouncer-socket) ms against $(median_of file) ms: **${ratio}×** | $(yes_no "$ratio <= 2") |"
-echo "| ≥ 300 right-code logins/s with $HOSTS hosts through PgBouncer | **$rate**/s | $(yes_no "$rate >= 300") |"
-echo "| p99 < 100 ms | **$p99 ms** | $(yes_no "$p99 < 100") |"
+echo "| ≥ 300 right-code logins/s with $HOSTS hosts through PgBouncer, sustained | **$paced_rate**/s paced at $RATE/s (back to back: **$rate**/s) | $(yes_no "$paced_rate >= 0.98 * 300 && $RATE >= 300") |"
+echo "| p99 < 100 ms at that rate | **$p99 ms** | $(yes_no "$p99 < 100") |"
 echo "| no error, no double accept (every run) | $(cat "$W"/row-* | awk -F'|' '{ gsub(/ /, "", $10); gsub(/ /, "", $11); e += $10 + 0; d += $11 } END { print e " errors, " d " double accepts" }') | $(yes_no "$(cat "$W"/row-* | awk -F'|' '{ e += $10 + 0; d += $11 } END { print e + d }') == 0") |"
 echo "| server connections ≤ PgBouncer's pool ($POOL) | at most **$conns** seen through PgBouncer | $(yes_no "$conns <= $POOL") |"
