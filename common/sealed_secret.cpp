@@ -149,7 +149,10 @@ void seal_secrets(UserState& state, const SecretKeys* keys)
             continue;
         }
         const SecretKey& current = keys->current();
-        if (!a.sealed.empty() && valid_sealed_token(a.sealed) && sealed_key_id(a.sealed) == current.id) {
+        // Under a `next` key too: a host whose key file is not updated yet
+        // must not seal back what `key rotate` sealed elsewhere.
+        const SecretKey* used = valid_sealed_token(a.sealed) ? keys->find(sealed_key_id(a.sealed)) : nullptr;
+        if (used && used->role != KeyRole::old) {
             try {
                 const SecureBytes stored = open_secret(keys, state.user, a.name, a.sealed);
                 if (stored.size() == a.secret.size() && ct_equal(stored.data(), a.secret.data(), stored.size()))

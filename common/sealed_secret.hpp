@@ -42,9 +42,11 @@ SecureBytes open_secret(const SecretKeys* keys, std::string_view user, std::stri
 // plaintext `secret` (the token is kept). Throws SecretError.
 void open_secrets(UserState& state, const SecretKeys* keys);
 // Before a write: with keys, every authenticator's `sealed` holds `secret`
-// under the current key (a token that already does is kept, so an
-// unchanged secret is not rewritten); without keys, `sealed` is cleared and
-// secrets are written in clear.
+// under the current key, or under a `next` key if it already did (a token
+// that holds the secret is kept, so an unchanged secret is not rewritten,
+// and a host whose key file lags a fleet rotation does not undo it); a
+// secret in clear or under an `old` key is sealed afresh. Without keys,
+// `sealed` is cleared and secrets are written in clear.
 void seal_secrets(UserState& state, const SecretKeys* keys);
 
 } // namespace twofactor
