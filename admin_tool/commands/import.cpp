@@ -7,6 +7,7 @@
 
 #include "../import/source_file.hpp"
 #include "../import/to_state.hpp"
+#include "../import/user_tokens.hpp"
 #include "../json.hpp"
 
 #include "output.hpp"
@@ -16,6 +17,7 @@
 #include "account.hpp"
 #include "errors.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace twofactor::admin {
@@ -29,8 +31,13 @@ enum class Status { pending, imported, skipped, failed };
 constexpr std::size_t kGoogleAuthenticatorCap = std::size_t{64} * 1024;
 constexpr std::size_t kListCap = std::size_t{32} * 1024 * 1024;
 
+// One user with all their tokens from every source, or one source file
+// that failed (no user, no tokens).
 struct Entry {
-    ImportedUser imported;
+    std::string user;
+    std::vector<ImportedUser> tokens; // in the order of the sources
+    std::vector<std::string> names;   // the tokens' authenticator names, once checked
+    std::string origin;               // where: the tokens' origins, or the failed file's
     Status status = Status::pending;
     std::string reason;
     std::optional<UserState> state;
@@ -50,17 +57,32 @@ Source parse_source(const po::variables_map& options)
     throw UsageError("--from: expected google-authenticator, pam_oath or otpauth, got '" + cli::printable(from) + "'");
 }
 
+const char* source_name(Source source)
+{
+    switch (source) {
+    case Source::google_authenticator:
+        return "google-authenticator";
+    case Source::pam_oath:
+        return "pam_oath";
+    case Source::otpauth:
+        break;
+    }
+    return "otpauth";
+}
+
 Entry failed_file(const std::string& path, const SourceError& e)
 {
     Entry entry;
-    entry.imported.origin = e.line() == 0 ? path : path + ":" + std::to_string(e.line());
+    entry.origin = e.line() == 0 ? path : path + ":" + std::to_string(e.line());
     entry.status = Status::failed;
     entry.reason = e.what();
     return entry;
 }
 
-// Reads and parses one file into entries, or one failed entry for the file.
-void read_file(Source source, const std::string& path, const std::optional<std::string>& user, std::vector<Entry>& out)
+// Reads and parses one file: each token joins the entry of its user
+// (`by_user`: user -> index in `out`), or one failed entry for the file.
+void read_file(Source source, const std::string& path, const std::optional<std::string>& user, std::vector<Entry>& out,
+               std::map<std::string, std::size_t>& by_user)
 {
     try {
         const SourceFile file
@@ -83,8 +105,14 @@ void read_file(Source source, const std::string& path, const std::optional<std::
         } else {
             users = parse_otpauth_lines(view(file.text), path);
         }
-        for (ImportedUser& u : users)
-            out.push_back(Entry{std::move(u), Status::pending, {}, {}});
+        for (ImportedUser& u : users) {
+            const auto [it, added] = by_user.try_emplace(u.user, out.size());
+            if (added) {
+                out.emplace_back();
+                out.back().user = u.user;
+            }
+            out[it->second].tokens.push_back(std::move(u));
+        }
     } catch (const SourceError& e) {
         out.push_back(failed_file(path, e));
     }
@@ -96,32 +124,24 @@ void skip(Entry& e, std::string reason)
     e.reason = std::move(reason);
 }
 
-// The checks that need no KDF: a valid name, an account by it, one entry
-// per user, no enrolment to keep.
-void check_users(std::vector<Entry>& entries, const Context& ctx, bool force)
+// The checks that need no KDF: a valid name, an account by it, tokens
+// that can be its authenticators together, no enrolment to keep.
+void check_users(std::vector<Entry>& entries, const Context& ctx, Source source, bool force)
 {
-    std::map<std::string, std::vector<std::size_t>> by_user;
-    for (std::size_t i = 0; i < entries.size(); ++i)
-        if (entries[i].status == Status::pending)
-            by_user[entries[i].imported.user].push_back(i);
-    for (const auto& [user, indices] : by_user) {
-        if (indices.size() < 2)
-            continue;
-        std::string where;
-        for (std::size_t i : indices)
-            where += (where.empty() ? "" : ", ") + entries[i].imported.origin;
-        for (std::size_t i : indices)
-            skip(entries[i],
-                 "several tokens for this user (" + where
-                     + "); several authenticators per user are not supported by this build");
-    }
     for (Entry& e : entries) {
         if (e.status != Status::pending)
             continue;
+        e.origin = origins(e.tokens);
         try {
-            require_valid_user_name(e.imported.user);
-            require_account(e.imported.user);
-            const std::optional<UserState> existing = ctx.store.load(e.imported.user);
+            require_valid_user_name(e.user);
+            require_account(e.user);
+            std::string refused = refusal(e.tokens, ctx.config.max_authenticators);
+            if (!refused.empty()) {
+                skip(e, std::move(refused));
+                continue;
+            }
+            e.names = authenticator_names(e.tokens, source_name(source));
+            const std::optional<UserState> existing = ctx.store.load(e.user);
             if (existing && existing->enrolled() && !force)
                 skip(e, "already enrolled: kept (--force replaces it)");
         } catch (const InvalidUserName& err) {
@@ -149,7 +169,7 @@ void convert(std::vector<Entry>& entries, const Context& ctx)
         [&](std::size_t k) {
             Entry& e = entries[pending[k]];
             try {
-                e.state = to_user_state(e.imported, e.imported.user, ctx.config, now);
+                e.state = to_user_state(e.tokens, e.names, e.user, ctx.config, now);
             } catch (const ImportRefused& err) {
                 skip(e, err.what());
             } catch (const std::exception& err) {
@@ -172,7 +192,7 @@ void write_states(std::vector<Entry>& entries, const Context& ctx, bool force, b
             continue;
         }
         try {
-            ctx.store.update(e.imported.user, [&](std::optional<UserState>& state) {
+            ctx.store.update(e.user, [&](std::optional<UserState>& state) {
                 if (state && state->enrolled() && !force) {
                     skip(e, "enrolled meanwhile: kept (--force replaces it)");
                     return false;
@@ -203,24 +223,49 @@ const char* status_word(Status s, bool dry_run)
     return "failed";
 }
 
+// The settings of the old tool not carried over, each once.
+std::vector<std::string> dropped(const Entry& e)
+{
+    std::vector<std::string> all;
+    for (const ImportedUser& t : e.tokens)
+        for (const std::string& d : t.dropped)
+            if (std::find(all.begin(), all.end(), d) == all.end())
+                all.push_back(d);
+    return all;
+}
+
+std::size_t scratch_codes(const Entry& e)
+{
+    std::size_t n = 0;
+    for (const ImportedUser& t : e.tokens)
+        n += t.scratch_codes.size();
+    return n;
+}
+
+bool is_hotp(const ImportedUser& t) { return t.kind == ImportedUser::Kind::hotp; }
+
 void print_text(cli::OutputBuffer& out, const Entry& e, bool dry_run)
 {
-    const ImportedUser& u = e.imported;
-    if (!u.user.empty())
-        out << cli::printable(u.user) << ": ";
+    if (!e.user.empty())
+        out << cli::printable(e.user) << ": ";
     out << status_word(e.status, dry_run);
-    if (e.status == Status::imported) {
-        out << " (TOTP, " << std::to_string(u.params.period) << " s";
-        if (!u.scratch_codes.empty())
-            out << ", " << std::to_string(u.scratch_codes.size()) << " scratch codes as backup codes";
-        out << ")";
-    } else {
-        out << ": " << cli::printable(e.reason);
+    if (e.status != Status::imported) {
+        out << ": " << cli::printable(e.reason) << " [" << cli::printable(e.origin) << "]\n";
+        return;
     }
-    out << " [" << cli::printable(u.origin) << "]";
-    if (e.status == Status::imported && !u.dropped.empty()) {
+    for (std::size_t i = 0; i < e.tokens.size(); ++i) {
+        const ImportedUser& t = e.tokens[i];
+        out << (i == 0 ? " " : ", ") << e.names[i] << " (" << (is_hotp(t) ? "HOTP" : "TOTP");
+        if (!is_hotp(t))
+            out << ", " << std::to_string(t.params.period) << " s";
+        out << ") [" << cli::printable(t.origin) << "]";
+    }
+    if (const std::size_t codes = scratch_codes(e); codes > 0)
+        out << "; " << std::to_string(codes) << " scratch codes as backup codes";
+    const std::vector<std::string> not_kept = dropped(e);
+    if (!not_kept.empty()) {
         out << "; not carried over:";
-        for (const std::string& d : u.dropped)
+        for (const std::string& d : not_kept)
             out << " " << d << ";";
     }
     out << '\n';
@@ -228,19 +273,29 @@ void print_text(cli::OutputBuffer& out, const Entry& e, bool dry_run)
 
 void print_json(cli::OutputBuffer& out, const Entry& e, bool dry_run)
 {
-    const ImportedUser& u = e.imported;
     JsonWriter w(out);
     w.begin_object().field("version", 1u).field("status", status_word(e.status, false));
-    if (u.user.empty())
+    if (e.user.empty())
         w.key("user").null();
     else
-        w.field("user", u.user);
-    w.field("source", u.origin).field("dry_run", dry_run);
+        w.field("user", e.user);
+    w.field("source", e.origin).field("dry_run", dry_run);
     if (e.status == Status::imported) {
-        w.field("period", u.params.period).field("backup_codes", static_cast<std::uint64_t>(u.scratch_codes.size()));
+        w.field("period", e.tokens.front().params.period)
+            .field("backup_codes", static_cast<std::uint64_t>(scratch_codes(e)));
         w.key("not_carried_over").begin_array();
-        for (const std::string& d : u.dropped)
+        for (const std::string& d : dropped(e))
             w.value(d);
+        w.end_array();
+        w.key("authenticators").begin_array();
+        for (std::size_t i = 0; i < e.tokens.size(); ++i) {
+            const ImportedUser& t = e.tokens[i];
+            w.begin_object().field("name", e.names[i]).field("type", is_hotp(t) ? "hotp" : "totp");
+            w.field("digits", t.params.digits);
+            if (!is_hotp(t))
+                w.field("period", t.params.period);
+            w.field("source", t.origin).end_object();
+        }
         w.end_array();
     } else {
         w.field("reason", e.reason);
@@ -275,11 +330,13 @@ public:
     const char* details() const override
     {
         return "google-authenticator: each FILE is a .google_authenticator file; the user is its\n"
-               "owner unless --user (one file only). pam_oath: a users file (TYPE USER - HEXSECRET ...).\n"
+               "owner unless --user (for every FILE). pam_oath: a users file (TYPE USER - HEXSECRET ...).\n"
                "otpauth: lines 'USER otpauth://...' (standard input without FILE or with '-').\n"
                "Scratch codes become the user's backup codes, a spent time step stays spent. A user\n"
-               "already enrolled is kept unless --force. Each user is imported whole or not at all;\n"
-               "a malformed file imports nothing. Exit status 1 if any user was skipped or failed.\n"
+               "already enrolled is kept unless --force. Several tokens of one user become several\n"
+               "authenticators (at most max_authenticators; one set of scratch codes). Each user is\n"
+               "imported whole or not at all; a malformed file imports nothing. Exit status 1 if any\n"
+               "user was skipped or failed.\n"
                "See docs/moving.md for what to remove from the old PAM stack afterwards.\n";
     }
 
@@ -288,7 +345,7 @@ public:
     {
         auto add = shown.add_options();
         add("from", po::value<std::string>()->value_name("SOURCE"), "google-authenticator, pam_oath or otpauth");
-        add("user", po::value<std::string>()->value_name("USER"), "google-authenticator: the file's user");
+        add("user", po::value<std::string>()->value_name("USER"), "google-authenticator: the files' user");
         add("force", po::bool_switch(), "replace the state of users already enrolled");
         add("dry-run", po::bool_switch(), "read and check everything, write nothing");
         add("json", po::bool_switch(), "one JSON object per user (docs/json.md)");
@@ -304,8 +361,8 @@ public:
             files = ctx.options["file"].as<std::vector<std::string>>();
         std::optional<std::string> user;
         if (ctx.options.count("user")) {
-            if (source != Source::google_authenticator || files.size() != 1)
-                throw UsageError("--user goes with --from google-authenticator and one FILE");
+            if (source != Source::google_authenticator)
+                throw UsageError("--user goes with --from google-authenticator");
             user = ctx.options["user"].as<std::string>();
         }
         if (files.empty()) {
@@ -318,9 +375,10 @@ public:
         const bool json = flag(ctx.options, "json");
 
         std::vector<Entry> entries;
+        std::map<std::string, std::size_t> by_user;
         for (const std::string& path : files)
-            read_file(source, path, user, entries);
-        check_users(entries, ctx, force);
+            read_file(source, path, user, entries, by_user);
+        check_users(entries, ctx, source, force);
         convert(entries, ctx);
         write_states(entries, ctx, force, dry_run);
 

@@ -29,6 +29,9 @@ struct ImportedUser {
     std::uint64_t counter = 0;              // HOTP: the next counter value
     std::optional<std::uint64_t> last_step; // TOTP: steps <= this were spent
     std::vector<SecureChars> scratch_codes; // 8 digits each
+    // otpauth: the issuer, else the label's issuer prefix, else the label;
+    // names the authenticator when a user has several (user_tokens.hpp).
+    std::string label;
     // Why this user cannot be imported though the file is well formed (a
     // password field in a pam_oath line); empty if it can.
     std::string refused;

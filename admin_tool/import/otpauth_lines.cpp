@@ -48,7 +48,9 @@ void set_parameter(ImportedUser& u, const std::string& name, const SecureChars& 
             throw SourceError(n, "secret: not base32");
         has_secret = true;
     } else if (name == "issuer") {
-        // Shown by the app only; our state keeps no issuer.
+        // Shown by the app; our state keeps no issuer, but it names the
+        // authenticator when the user has several.
+        u.label = std::string(v);
     } else if (name == "algorithm") {
         const auto algorithm = parse_totp_algorithm(upper(v) == "SHA1"         ? "sha1"
                                                         : upper(v) == "SHA256" ? "sha256"
@@ -98,7 +100,8 @@ ImportedUser parse_uri(std::string_view user, std::string_view uri, unsigned n, 
     const std::size_t query = uri.find('?');
     if (slash == std::string_view::npos || query == std::string_view::npos || query < slash)
         throw SourceError(n, "expected otpauth://TYPE/LABEL?PARAMETERS");
-    if (!percent_decode(uri.substr(slash + 1, query - slash - 1)))
+    const auto label = percent_decode(uri.substr(slash + 1, query - slash - 1));
+    if (!label)
         throw SourceError(n, "the label is not percent-encoded correctly");
 
     std::string_view params = uri.substr(query + 1);
@@ -125,6 +128,8 @@ ImportedUser parse_uri(std::string_view user, std::string_view uri, unsigned n, 
     }
     if (!has_secret)
         throw SourceError(n, "no secret parameter");
+    if (u.label.empty()) // LABEL is ISSUER:ACCOUNT or ACCOUNT
+        u.label = std::string(view(*label).substr(0, view(*label).find(':')));
     if (u.kind == ImportedUser::Kind::hotp) {
         if (!counter)
             throw SourceError(n, "an hotp URI needs its counter parameter");

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace twofactor::admin {
 
@@ -21,9 +22,11 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// The complete state of `user` from `imported`, enrolled `now`; scratch
-// codes are hashed at config.scrypt (one KDF each: the slow part). Throws
-// ImportRefused.
-UserState to_user_state(const ImportedUser& imported, const std::string& user, const Config& config, std::int64_t now);
+// The complete state of `user` from `tokens`, one authenticator each,
+// named `names[i]` (user_tokens.hpp; the tokens already passed refusal()),
+// enrolled `now`; the scratch codes are hashed at config.scrypt (one KDF
+// each: the slow part). Throws ImportRefused.
+UserState to_user_state(const std::vector<ImportedUser>& tokens, const std::vector<std::string>& names,
+                        const std::string& user, const Config& config, std::int64_t now);
 
 } // namespace twofactor::admin

@@ -62,6 +62,10 @@ ga_file() {
 secret_of() { head -1 "$1"; }
 scratch_of() { grep -E '^[0-9]{8}$' "$1" | sed -n "${2}p"; }
 import() { run import "$@"; }
+# json_lines EXPR: EXPR holds for d, the --json lines of the last run by user.
+json_lines() {
+    /usr/bin/python3 -c "import json,sys; d={x['user']: x for x in map(json.loads, open('$W/out'))}; sys.exit(not ($1))"
+}
 
 # ---- google-authenticator: TOTP, five scratch codes, reuse disallowed ----
 f=$(ga_file daemon -t -d -r 3 -R 30 -w 3 -e 5)
@@ -202,10 +206,66 @@ expect_login "otpauth: oathtool's SHA256 code logs in" "$SUCCESS" twofactor back
 run_in "list otpauth://totp/x?secret=${s32//=/}&period=0" import --from otpauth
 check "otpauth: a bad period names the line" grep -q 'period.*\[-:1\]' "$W/out"
 
+# ---- several tokens for one user: several authenticators ----
+# pam_oath tries each line of a user in turn and takes a code of any of
+# them: irc has three tokens, one of them used through pam_oath; list has
+# six, more than max_authenticators (5): skipped, the others imported.
+k5=$(hex) k6=$(hex) k7=$(hex)
+{
+    printf 'HOTP/T30 irc - %s\nHOTP/T30 list - %s\nHOTP/T60/8 irc - %s\nHOTP irc - %s\n' "$k5" "$(hex)" "$k6" "$k7"
+    for _ in 1 2 3 4 5; do printf 'HOTP/T30 list - %s\n' "$(hex)"; done
+} >"$W/src/several.oath"
+c6=$(oathtool --totp -s 60s -d 8 "$k6")
+printf 'auth required %s usersfile=%s window=5\n' "$OATH_MODULE" "$W/src/several.oath" >"$W/services/oath2"
+expect_login "pam_oath takes the code of a user's second line" "$SUCCESS" oath2 irc "$c6"
+import --from pam_oath "$W/src/several.oath" --json
+check "several: exit 1 (list skipped)" test "$RC" = 1
+check "several: irc's three tokens are three authenticators, named by their order" json_lines \
+    'd["irc"]["status"] == "imported" and [(a["name"], a["type"], a.get("period")) for a in d["irc"]["authenticators"]]
+     == [("pam_oath-1", "totp", 30), ("pam_oath-2", "totp", 60), ("pam_oath-3", "hotp", None)]'
+check "several: list's six tokens are skipped with the reason" json_lines \
+    'd["list"]["status"] == "skipped" and "6 tokens; max_authenticators is 5" in d["list"]["reason"]'
+run list list
+check "several: nothing imported for list" test "$RC" = 3
+expect_login "several: the first token's code logs in" "$SUCCESS" twofactor irc "$(oathtool --totp "$k5")"
+expect_login "... once" "$AUTH_ERR" twofactor irc "$(oathtool --totp "$k5")"
+expect_login "several: the second token's step spent through pam_oath stays spent" "$AUTH_ERR" twofactor irc "$c6"
+c6=$(oathtool --totp -s 60s -d 8 --now "@$(($(date +%s) + 60))" "$k6")
+expect_login "several: the second token's next code logs in" "$SUCCESS" twofactor irc "$c6"
+expect_login "... once" "$AUTH_ERR" twofactor irc "$c6"
+expect_login "several: the HOTP token's code logs in" "$SUCCESS" twofactor irc "$(oathtool --hotp -c 0 "$k7")"
+expect_login "... once" "$AUTH_ERR" twofactor irc "$(oathtool --hotp -c 0 "$k7")"
+
+# google-authenticator files for one --user: one may bring scratch codes
+# (a user has one backup-code set), not two.
+g1=$(ga_file sync1 -t -d -w 3 -e 5 -u)
+g2=$(ga_file sync2 -t -d -w 3 -e 0 -u)
+g3=$(ga_file sync3 -t -d -w 3 -e 2 -u)
+import --from google-authenticator "$g1" "$g2" --user sync
+check "several files for one --user: imported" grep -q "^sync: imported google-authenticator-1 .*, google-authenticator-2 .*; 5 scratch codes" "$W/out"
+expect_login "several files: the second file's code logs in" "$SUCCESS" twofactor sync "$(totp "$(secret_of "$g2")")"
+expect_login "... once" "$AUTH_ERR" twofactor sync "$(totp "$(secret_of "$g2")")"
+expect_login "several files: the first file's scratch code logs in" "$SUCCESS" twofactor sync "$(scratch_of "$g1" 1)"
+before=$(state_sum "$STATE")
+import --from google-authenticator "$g1" "$g3" --user sync --force
+check "two scratch-code sets for one user: skipped" grep -q "^sync: skipped: scratch codes in $g1 and in $g3: a user has one backup-code set" "$W/out"
+check "... and the state is kept" test "$(state_sum "$STATE")" = "$before"
+import --from google-authenticator "$g2" "$g2" --user sync --force
+check "one file twice (one secret twice): skipped" grep -q "^sync: skipped: .* hold the same secret" "$W/out"
+
+# otpauth lines name the authenticators by their issuer.
+s1=$(head -c 20 /dev/urandom | base32) s2=$(head -c 20 /dev/urandom | base32)
+run_in "backup otpauth://totp/GitHub:backup?secret=$s1&issuer=GitHub
+backup otpauth://totp/Example:backup?secret=$s2" import --from otpauth --force --json
+check "otpauth: the issuers name the authenticators" json \
+    'assert [a["name"] for a in d["authenticators"]] == ["github", "example"], d'
+expect_login "otpauth: each token's code logs in: the first" "$SUCCESS" twofactor backup "$(totp "$s1")"
+expect_login "... and the second" "$SUCCESS" twofactor backup "$(totp "$s2")"
+
 # ---- usage ----
 expect "no --from" 2 -- import "$f"
 expect "unknown source" 2 -- import --from authy "$f"
-expect "--user with two files" 2 -- import --from google-authenticator "$f" "$f" --user daemon
+expect "--user with pam_oath" 2 -- import --from pam_oath "$f" --user daemon
 
 # ---- many users in one run (hashing spread over the cores) ----
 users=$(awk -F: '$3 >= 1 && $3 < 65534 && $1 ~ /^[a-z_][a-z0-9_-]*$/ {print $1}' /etc/passwd | head -40)

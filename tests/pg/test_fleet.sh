@@ -14,7 +14,9 @@
 # means PAM_AUTHINFO_UNAVAIL within the timeout, nothing lost, and logins
 # work again after; unsafe settings and incompatible schema versions fail
 # closed; migrate file -> postgresql -> file keeps used codes used and unused
-# ones usable exactly once.
+# ones usable exactly once; import from google-authenticator and otpauth
+# writes into the database (--dry-run nothing) and the imported codes log in
+# once.
 # Needs root (the server runs as `postgres`); skips with 77 otherwise.
 set -euo pipefail
 
@@ -25,6 +27,7 @@ ROUNDS=${TWOFACTOR_PG_ROUNDS:-50}
 PARALLEL=16
 TIMEOUT=2 # pg_timeout_seconds of the hosts
 command -v oathtool >/dev/null || { echo "oathtool is required"; exit 1; }
+command -v google-authenticator >/dev/null || { echo "google-authenticator is required (libpam-google-authenticator)"; exit 1; }
 
 # ---- the server, the database, two hosts ----
 
@@ -460,6 +463,42 @@ CONF=file admin migrate --from file --to postgresql --force >"$W/out" 2>"$W/err"
     && ok "--force overwrites" || not_ok "--force overwrites" "$(cat "$W/err")"
 expect_eq "... yet code 5, spent in the target, stays spent; code 6 works once" "7 0 7" \
     "$(login hostb man "${man_codes[4]}") $(login hostb man "${man_codes[5]}") $(login hosta man "${man_codes[5]}")"
+
+# ---- import into the PostgreSQL store ----
+
+# A .google_authenticator file made by google-authenticator itself (for
+# uucp) and an otpauth line (for proxy), imported through host A: the old
+# secrets' codes from oathtool and a scratch code log in once, through
+# either host; --dry-run writes no row. (The secrets go into the store as
+# the store keeps them: if it comes to need a key, create it before this.)
+mkdir -m 0700 "$W/import"
+google-authenticator -t -d -f -q -Q NONE -C -w 3 -e 5 -u -s "$W/import/ga" >/dev/null
+ga_secret=$(head -1 "$W/import/ga")
+ga_scratch=$(grep -m 1 -E '^[0-9]{8}$' "$W/import/ga")
+ot_secret=$(head -c 20 /dev/urandom | base32)
+printf 'proxy otpauth://totp/Example:proxy?secret=%s&issuer=Example\n' "$ot_secret" >"$W/import/otpauth"
+rows() {
+    pg_psql tf_fleet -At -c "SELECT (SELECT count(*) FROM twofactor.users), (SELECT count(*) FROM twofactor.authenticators),
+        (SELECT count(*) FROM twofactor.code_sets), (SELECT count(*) FROM twofactor.codes)"
+}
+rows_before=$(rows)
+admin import --from google-authenticator "$W/import/ga" --user uucp --dry-run >"$W/out" 2>"$W/err" \
+    && admin import --from otpauth "$W/import/otpauth" --dry-run >>"$W/out" 2>>"$W/err" \
+    && ok "import --dry-run into PostgreSQL exits 0" || not_ok "import --dry-run into PostgreSQL" "$(cat "$W/out" "$W/err")"
+expect_eq "... and writes no row" "$rows_before" "$(rows)"
+admin import --from google-authenticator "$W/import/ga" --user uucp >"$W/out" 2>"$W/err" \
+    && admin import --from otpauth "$W/import/otpauth" >>"$W/out" 2>>"$W/err" \
+    && grep -q '^uucp: imported default (TOTP, 30 s) .*; 5 scratch codes' "$W/out" && grep -q '^proxy: imported' "$W/out" \
+    && ok "import into PostgreSQL: a google-authenticator file and an otpauth line" \
+    || not_ok "import into PostgreSQL" "$(cat "$W/out" "$W/err")"
+ga_totp=$(oathtool --totp -b "$ga_secret")
+expect_eq "imported: the file's TOTP code logs in through host A, once (host B refuses it)" "0 7" \
+    "$(login hosta uucp "$ga_totp") $(login hostb uucp "$ga_totp")"
+expect_eq "imported: a scratch code logs in through host B, once (host A refuses it)" "0 7" \
+    "$(login hostb uucp "$ga_scratch") $(login hosta uucp "$ga_scratch")"
+ot_totp=$(oathtool --totp -b "$ot_secret")
+expect_eq "imported: the otpauth line's TOTP code logs in, once" "0 7" \
+    "$(login hostb proxy "$ot_totp") $(login hosta proxy "$ot_totp")"
 
 # ---- list over many users: one statement per 500 users ----
 
