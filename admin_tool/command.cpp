@@ -25,6 +25,7 @@ std::vector<std::unique_ptr<Command>> all_commands()
     list.push_back(make_migrate_command());
     list.push_back(make_doctor_command());
     list.push_back(make_import_command());
+    list.push_back(make_key_command());
     return list;
 }
 

@@ -32,6 +32,7 @@ done
 # shellcheck source=../tests/pg/pg_server.sh
 . "$here/../tests/pg/pg_server.sh"
 W=$(mktemp -d /tmp/twofactor-pg-bench.XXXXXX)
+pg_key_file "$W" # PG_KEY: the store writes no secret in clear
 cleanup() { pg_server_cleanup; rm -rf "$W"; }
 trap cleanup EXIT
 
@@ -52,6 +53,7 @@ pg_conninfo = ${3:-host=$PG_SOCKET requirepeer=postgres} port=$PG_PORT dbname=tf
 pg_password_file = $W/pg.password
 state_dir = $W/state
 max_failures = 100
+secret_key_file = $PG_KEY
 CONF
     chmod 0600 "$W/$1.conf"
     echo "auth required $MODULE config=$W/$1.conf" >"$W/services/$1"
@@ -59,6 +61,7 @@ CONF
 write_conf file file
 write_conf pg_unix postgresql
 write_conf pg_tcp postgresql "host=localhost hostaddr=127.0.0.1 sslmode=verify-full sslrootcert=$PG_CA"
+pg_key_init "$ADMIN_BIN" "$W/pg_unix.conf"
 "$ADMIN_BIN" --config "$W/pg_unix.conf" db-init 2>/dev/null
 
 admin() { local conf=$1; shift; "$ADMIN_BIN" --config "$W/$conf.conf" "$@"; }

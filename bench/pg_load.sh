@@ -51,6 +51,7 @@ done
 . "$here/../tests/pg/pg_server.sh"
 W=$(mktemp -d "${PG_LOAD_DIR:-/var/tmp}/twofactor-pg-load.XXXXXX")
 SHM_STATE=$(mktemp -d /dev/shm/twofactor-pg-load.XXXXXX)
+pg_key_file "$W" # PG_KEY: the store writes no secret in clear
 poller=""
 pgbouncer_pid=0
 cleanup() {
@@ -87,6 +88,7 @@ pg_conninfo = $3
 ${4:+pg_password_file = $4}
 state_dir = ${5:-$W/state}
 max_failures = 100
+secret_key_file = $PG_KEY
 CONF
     chmod 0600 "$1"
 }
@@ -104,6 +106,7 @@ host_services() { # host_services direct|pooled: host00.. get their own copy of 
         printf 'auth required %s config=%s/host%s.conf\n' "$MODULE" "$W" "$h" >"$W/services/$(printf 'host%02d' "$h")"
     done
 }
+pg_key_init "$ADMIN_BIN" "$W/direct.conf"
 "$ADMIN_BIN" --config "$W/direct.conf" db-init 2>/dev/null
 
 # Users l000000 ... (bench_preload answers for them as for a local

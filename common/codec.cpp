@@ -31,6 +31,7 @@ constexpr Run kHexLower[] = {{'0', '9', 0}, {'a', 'f', 10}};
 constexpr Run kHexUpper[] = {{'0', '9', 0}, {'A', 'F', 10}};
 constexpr Run kHexEitherCase[] = {{'0', '9', 0}, {'a', 'f', 10}, {'A', 'F', 10}};
 constexpr Run kBase32[] = {{'A', 'Z', 0}, {'2', '7', 26}};
+constexpr Run kBase64Url[] = {{'A', 'Z', 0}, {'a', 'z', 26}, {'0', '9', 52}, {'-', '-', 62}, {'_', '_', 63}};
 
 // The character for digit value v (every run is looked at).
 template <std::size_t N>
@@ -131,6 +132,51 @@ bool base32_decode(std::string_view text, SecureBytes& out)
         }
     }
     // The unused low bits of the last character must be zero.
+    bad |= nonzero(buffer & ((1u << bits) - 1u));
+    wipe(&buffer, sizeof buffer);
+    return keep_if_valid(bad, out.data(), out.size());
+}
+
+SecureChars base64url_encode(const unsigned char* data, std::size_t n)
+{
+    SecureChars out((n * 8 + 5) / 6);
+    std::size_t k = 0;
+    unsigned buffer = 0; // the bits not yet written, at most 14
+    unsigned bits = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        buffer = ((buffer << 8u) | data[i]) & 0x3fffu;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[k++] = encode_digit(kBase64Url, (buffer >> bits) & 0x3fu);
+        }
+    }
+    if (bits > 0)
+        out[k] = encode_digit(kBase64Url, (buffer << (6 - bits)) & 0x3fu);
+    wipe(&buffer, sizeof buffer);
+    return out;
+}
+
+bool base64url_decode(std::string_view text, SecureBytes& out)
+{
+    // Four characters make three bytes; one character left over is never
+    // base64url_encode's output.
+    const std::size_t tail = text.size() % 4;
+    unsigned bad = tail == 1 ? kInvalid : 0; // the length is public
+    out.assign(text.size() / 4 * 3 + tail * 6 / 8, 0);
+    std::size_t k = 0;
+    unsigned buffer = 0; // the bits not yet written, at most 14
+    unsigned bits = 0;
+    for (char c : text) {
+        const unsigned v = decode_digit(kBase64Url, static_cast<unsigned char>(c));
+        bad |= v & kInvalid;
+        buffer = ((buffer << 6u) | (v & 0x3fu)) & 0x3fffu;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = static_cast<unsigned char>(buffer >> bits);
+        }
+    }
     bad |= nonzero(buffer & ((1u << bits) - 1u));
     wipe(&buffer, sizeof buffer);
     return keep_if_valid(bad, out.data(), out.size());

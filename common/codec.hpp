@@ -29,6 +29,13 @@ SecureChars base32_encode(const SecureBytes& data);
 // `out` then holds zeros.
 bool base32_decode(std::string_view text, SecureBytes& out);
 
+// RFC 4648 base64url ('-' and '_'), no padding: sealed secrets and the
+// secret key file. Decoding takes only base64url_encode's output (no
+// padding, unused bits of the last character zero); false if malformed,
+// `out` then holds zeros.
+SecureChars base64url_encode(const unsigned char* data, std::size_t n);
+bool base64url_decode(std::string_view text, SecureBytes& out);
+
 // Percent-encoding of a text field (state files, database rows, log lines):
 // a byte for which `literal` is true stands for itself, any other becomes
 // %XX (upper-case hex).

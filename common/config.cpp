@@ -227,6 +227,13 @@ constexpr Key kKeys[] = {
          c.pg_unavailable_origin = s.origin;
      }},
     {"local_state_dir", [](Config& c, const Setting& s) { c.local_state_dir = parse_directory(s); }},
+    {"secret_key_file",
+     [](Config& c, const Setting& s) {
+         c.secret_key_file = parse_string(s);
+         c.secret_key_file_origin = s.origin;
+         if (c.secret_key_file.front() != '/')
+             fail(s, "must be an absolute path");
+     }},
     {"allow_user_status", [](Config& c, const Setting& s) { c.allow_user_status = parse_bool(s); }},
     {"allow_user_new_codes", [](Config& c, const Setting& s) { c.allow_user_new_codes = parse_bool(s); }},
     {"allow_user_enroll", [](Config& c, const Setting& s) { c.allow_user_enroll = parse_bool(s); }},

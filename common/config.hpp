@@ -19,6 +19,7 @@ namespace twofactor {
 inline constexpr const char* kDefaultConfigPath = "/etc/security/twofactor.conf";
 inline constexpr const char* kDefaultStateDir = "/var/lib/twofactor";
 inline constexpr const char* kDefaultLocalStateDir = "/var/lib/twofactor-local";
+inline constexpr const char* kDefaultSecretKeyFile = "/etc/security/twofactor.key";
 
 struct Config {
     std::string state_dir = kDefaultStateDir;
@@ -53,6 +54,10 @@ struct Config {
     enum class PgUnavailable { deny, local } pg_unavailable = PgUnavailable::deny;
     std::string pg_unavailable_origin; // where it was set, for messages
     std::string local_state_dir = kDefaultLocalStateDir;
+    // The key that seals TOTP/HOTP secrets at rest (docs/secrets.md). Not
+    // set: the default path, where a missing file means secrets in clear.
+    std::string secret_key_file = kDefaultSecretKeyFile;
+    std::string secret_key_file_origin; // where it was set; empty: the default
 
     // Self-service (the setuid `twofactor` command): what users may do themselves.
     bool allow_user_status = true;

@@ -3,6 +3,7 @@
 #include "errors.hpp"
 #include "path_checks.hpp"
 #include "read_whole.hpp"
+#include "sealed_secret.hpp"
 #include "unique_fd.hpp"
 
 #include <dirent.h>
@@ -128,7 +129,8 @@ CheckedFile open_checked(int dirfd, const std::string& name, const std::string& 
     return file;
 }
 
-std::optional<UserState> read_state(int dirfd, const std::string& directory, const std::string& user)
+std::optional<UserState> read_state(int dirfd, const std::string& directory, const std::string& user,
+                                    const SecretKeys* keys)
 {
     const std::string path = directory + "/" + user;
     const CheckedFile file = open_checked(dirfd, user, path);
@@ -143,6 +145,7 @@ std::optional<UserState> read_state(int dirfd, const std::string& directory, con
         UserState st = parse_user_state(std::string_view(text.data.data(), text.data.size()));
         if (st.user != user)
             throw StateFormatError(StateErrc::user_mismatch, 0, {});
+        open_secrets(st, keys);
         return st;
     } catch (const StateFormatError& e) {
         throw StoreError(StoreErrc::corrupt, path + ": " + e.what());
@@ -167,8 +170,10 @@ void write_all(int fd, const SecureChars& data, const std::string& path)
 
 // temp file + fsync + rename + directory fsync: after a crash the file is
 // either the old state or the new one.
-void replace_state(int dirfd, const std::string& directory, const std::string& user, const UserState& state)
+void replace_state(int dirfd, const std::string& directory, const std::string& user, UserState& state,
+                   const SecretKeys* keys)
 {
+    seal_secrets(state, keys);
     const std::string tmp = temp_name(user);
     const std::string tmp_path = directory + "/" + tmp;
     const auto create = [&] {
@@ -242,13 +247,17 @@ UniqueFd lock_user(int dirfd, const std::string& directory, const std::string& u
 
 } // namespace
 
-FileStateStore::FileStateStore(std::string directory) : directory_(std::move(directory)) {}
+FileStateStore::FileStateStore(std::string directory, std::shared_ptr<const SecretKeys> keys)
+    : directory_(std::move(directory)),
+      keys_(std::move(keys))
+{
+}
 
 std::optional<UserState> FileStateStore::load(const std::string& user)
 {
     require_valid_user_name(user);
     const UniqueFd dir = open_directory(directory_);
-    return read_state(dir.get(), directory_, user);
+    return read_state(dir.get(), directory_, user, keys_.get());
 }
 
 std::vector<LoadedState> FileStateStore::load_many(const std::vector<std::string>& users)
@@ -266,7 +275,7 @@ std::vector<LoadedState> FileStateStore::load_many(const std::vector<std::string
     }
     for (std::size_t i = 0; i < users.size(); ++i) {
         try {
-            out[i].state = read_state(dir.get(), directory_, users[i]);
+            out[i].state = read_state(dir.get(), directory_, users[i], keys_.get());
         } catch (const StoreError& e) {
             out[i].error = e.what();
         }
@@ -279,13 +288,13 @@ bool FileStateStore::update(const std::string& user, const Change& change)
     require_valid_user_name(user);
     const UniqueFd dir = open_directory(directory_);
     const UniqueFd lock = lock_user(dir.get(), directory_, user);
-    std::optional<UserState> state = read_state(dir.get(), directory_, user);
+    std::optional<UserState> state = read_state(dir.get(), directory_, user, keys_.get());
     const bool existed = state.has_value();
     if (!change(state))
         return false;
     if (state) {
         state->user = user;
-        replace_state(dir.get(), directory_, user, *state);
+        replace_state(dir.get(), directory_, user, *state, keys_.get());
     } else if (existed) {
         remove_state(dir.get(), directory_, user);
     }

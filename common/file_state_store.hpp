@@ -4,8 +4,10 @@
 // (docs/store.md, docs/state-format.md).
 #pragma once
 
+#include "secret_keys.hpp"
 #include "state_store.hpp"
 
+#include <memory>
 #include <string>
 
 namespace twofactor {
@@ -14,8 +16,10 @@ class FileStateStore final : public StateStore {
 public:
     // Files and directory must be owned by the effective uid (root for the
     // module and the tool as installed) and have no group or other
-    // permission at all (directory 0700, files 0600).
-    explicit FileStateStore(std::string directory);
+    // permission at all (directory 0700, files 0600). With `keys`, secrets
+    // are sealed when written (sealed_secret.hpp); sealed ones are opened
+    // when read, and without the key that sealed them fail closed.
+    explicit FileStateStore(std::string directory, std::shared_ptr<const SecretKeys> keys = nullptr);
 
     std::optional<UserState> load(const std::string& user) override;
     // Opens and checks the directory once for all of them.
@@ -27,6 +31,7 @@ public:
 
 private:
     std::string directory_;
+    std::shared_ptr<const SecretKeys> keys_;
 };
 
 } // namespace twofactor

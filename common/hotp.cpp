@@ -24,7 +24,7 @@ SecureChars hotp_generate(const SecureBytes& secret, const TotpParams& params, s
 std::optional<std::uint64_t> hotp_find(const SecureBytes& secret, const TotpParams& params, std::uint64_t counter,
                                        unsigned window, std::string_view code)
 {
-    if (!looks_like_totp(code, params) || counter > kMaxHotpCounter)
+    if (secret.empty() || !looks_like_totp(code, params) || counter > kMaxHotpCounter)
         return std::nullopt;
     std::optional<std::uint64_t> found;
     for (std::uint64_t i = 0; i <= window && counter + i <= kMaxHotpCounter; ++i) {

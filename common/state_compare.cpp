@@ -42,9 +42,15 @@ bool same_second_factor(const std::optional<UserState>& a, const std::optional<U
 
 bool same_state(const UserState& a, const UserState& b)
 {
-    // The serialisation is canonical: equal text, equal state.
-    const SecureChars x = serialize_user_state(a);
-    const SecureChars y = serialize_user_state(b);
+    // The serialisation is canonical: equal text, equal state. Secrets are
+    // compared in clear: how a store sealed them is not the state.
+    const auto in_clear = [](UserState s) {
+        for (Authenticator& au : s.authenticators)
+            au.sealed.clear();
+        return s;
+    };
+    const SecureChars x = serialize_user_state(in_clear(a));
+    const SecureChars y = serialize_user_state(in_clear(b));
     return view(x) == view(y);
 }
 

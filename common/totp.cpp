@@ -102,7 +102,7 @@ bool looks_like_totp(std::string_view code, const TotpParams& params)
 std::optional<std::uint64_t> totp_verify(const SecureBytes& secret, const TotpParams& params, std::int64_t now,
                                          unsigned window, std::string_view code)
 {
-    if (!looks_like_totp(code, params) || params.period == 0 || now < 0)
+    if (secret.empty() || !looks_like_totp(code, params) || params.period == 0 || now < 0)
         return std::nullopt;
     ensure_oath_initialised();
     TypedCode typed{code};

@@ -3,6 +3,7 @@
 #include "codec.hpp"
 #include "errors.hpp"
 #include "hotp.hpp"
+#include "sealed_secret.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -94,7 +95,7 @@ constexpr std::int64_t kMaxSkewRecord = 86400;
 
 // Record order is fixed; each record appears at most once, except `auth`,
 // `code` and `device`. `totp` and `totp-last-step` are version 1 only;
-// `auth`, `skew` and `device` version 2 only.
+// `auth`, `skew` and `device` version 2 and 3 (3 = 2 with sealed secrets).
 enum Rank {
     r_header,
     r_user,
@@ -113,7 +114,11 @@ enum Rank {
 struct RecordKind {
     std::string_view name;
     Rank rank;
-    int version; // 0: every version
+    int version; // 0: every version; 1: version 1 only; 2: version 2 and later
+    bool in(int file_version) const
+    {
+        return version == 0 || version == file_version || (version == 2 && file_version > 2);
+    }
 };
 constexpr RecordKind kRecords[] = {
     {"user", r_user, 0},
@@ -189,7 +194,7 @@ public:
             const std::string_view key = fields_.at(0);
             const RecordKind* kind = nullptr;
             for (const RecordKind& k : kRecords)
-                if (k.name == key && (k.version == 0 || k.version == version_))
+                if (k.name == key && k.in(version_))
                     kind = &k;
             if (!kind)
                 fail(StateErrc::unknown_key, shown_record_name(key));
@@ -321,6 +326,8 @@ private:
             version_ = 1;
         else if (fields_[1] == "2")
             version_ = 2;
+        else if (fields_[1] == "3")
+            version_ = 3;
         else
             fail(StateErrc::unsupported_version);
     }
@@ -405,9 +412,14 @@ private:
             a.params.period = number<unsigned>(5, 3600, 1);
         else
             a.counter = number<std::uint64_t>(5, kMaxHotpCounter);
-        if (!base32_decode(fields_[6], a.secret) || a.secret.size() < kMinSecretBytes
-            || a.secret.size() > kMaxSecretBytes)
+        if (version_ >= 3 && fields_[6].substr(0, kSealedPrefix.size()) == kSealedPrefix) {
+            if (!valid_sealed_token(fields_[6]))
+                fail(StateErrc::bad_value, "sealed secret");
+            a.sealed = std::string(fields_[6]);
+        } else if (!base32_decode(fields_[6], a.secret) || a.secret.size() < kMinSecretBytes
+                   || a.secret.size() > kMaxSecretBytes) {
             fail(StateErrc::bad_base32);
+        }
         a.enrolled_at = number<std::int64_t>(7);
         std::size_t next = 8;
         if (a.type == AuthenticatorType::totp) {
@@ -432,7 +444,7 @@ private:
             l.method = Method::totp;
         else if (fields_[2] == "backup_code")
             l.method = Method::backup_code;
-        else if (fields_[2] == "hotp" && version_ == 2)
+        else if (fields_[2] == "hotp" && version_ >= 2)
             l.method = Method::hotp;
         else
             fail(StateErrc::bad_value, "last-login method");
@@ -523,7 +535,10 @@ SecureChars serialize_user_state(const UserState& st)
 {
     SecureChars out;
     out.reserve(1024);
-    append(out, "twofactor-state " + std::to_string(kStateFormatVersion) + "\nuser ");
+    const bool sealed = std::any_of(st.authenticators.begin(), st.authenticators.end(),
+                                    [](const Authenticator& a) { return !a.sealed.empty(); });
+    append(out,
+           "twofactor-state " + std::to_string(sealed ? kSealedStateFormatVersion : kStateFormatVersion) + "\nuser ");
     append(out, st.user);
     append(out, "\n");
     for (const Authenticator& a : st.authenticators) {
@@ -532,8 +547,12 @@ SecureChars serialize_user_state(const UserState& st)
                "auth " + a.name + " " + to_string(a.type) + " " + to_string(a.params.algorithm) + " "
                    + std::to_string(a.params.digits) + " "
                    + std::to_string(totp ? std::uint64_t{a.params.period} : a.counter) + " ");
-        const SecureChars b32 = base32_encode(a.secret);
-        append(out, view(b32));
+        if (a.sealed.empty()) {
+            const SecureChars b32 = base32_encode(a.secret);
+            append(out, view(b32));
+        } else {
+            append(out, a.sealed);
+        }
         append(out, " " + std::to_string(a.enrolled_at));
         if (totp)
             append(out, a.last_step ? " " + std::to_string(*a.last_step) : std::string(" -"));

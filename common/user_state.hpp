@@ -18,7 +18,11 @@ namespace twofactor {
 // Version 2 holds named authenticators (`auth` records), the last clock
 // skew seen and recognised devices; version 1 files (one `totp` record) are
 // still read, and written back as version 2 (docs/state-format.md).
+// Version 3 is version 2 where a secret may be sealed (sealed_secret.hpp);
+// it is written only when one is, so a host without a key keeps files an
+// older build reads.
 inline constexpr int kStateFormatVersion = 2;
+inline constexpr int kSealedStateFormatVersion = 3;
 // The largest state the writer can produce (20 authenticators, 100 used
 // backup codes, 50 devices, every field at its limit, all escaped) is under
 // 128 KiB; tests/unit/test_user_state.cpp checks that no state the store
@@ -50,6 +54,11 @@ struct Authenticator {
     AuthenticatorType type = AuthenticatorType::totp;
     std::uint64_t counter = 0;  // HOTP: the next counter expected (earlier ones are spent)
     std::int64_t last_used = 0; // Unix time of the last accepted code, 0: never
+    // The secret as a store keeps it, sealed ("aes256gcm:..."), or empty:
+    // in clear. The parser sets either this or `secret`; the stores open it
+    // into `secret` after a read and seal into it before a write
+    // (sealed_secret.hpp), so above them `secret` is always the plaintext.
+    std::string sealed = {};
 };
 // The name from before several authenticators: one TOTP authenticator.
 using TotpState = Authenticator;

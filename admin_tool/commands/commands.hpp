@@ -21,6 +21,7 @@ std::unique_ptr<Command> make_db_migrate_command();
 std::unique_ptr<Command> make_migrate_command();
 std::unique_ptr<Command> make_doctor_command();
 std::unique_ptr<Command> make_import_command();
+std::unique_ptr<Command> make_key_command();
 
 // Declares the single USER positional the most commands take.
 void declare_user(po::options_description& hidden, po::positional_options_description& positional);

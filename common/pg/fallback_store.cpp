@@ -8,10 +8,11 @@
 namespace twofactor {
 
 FallbackStateStore::FallbackStateStore(std::unique_ptr<StateStore> database, std::string local_dir,
-                                       OnFallback on_fallback)
+                                       OnFallback on_fallback, std::shared_ptr<const SecretKeys> keys)
     : database_(std::move(database)),
       local_dir_(std::move(local_dir)),
-      on_fallback_(std::move(on_fallback))
+      on_fallback_(std::move(on_fallback)),
+      keys_(std::move(keys))
 {
 }
 
@@ -32,7 +33,7 @@ auto FallbackStateStore::route(const Call& call)
         return result;
     } catch (const PgUnreachable& e) {
         use_ = Use::local;
-        local_ = std::make_unique<FileStateStore>(local_dir_);
+        local_ = std::make_unique<FileStateStore>(local_dir_, keys_);
         if (on_fallback_)
             on_fallback_(e.what());
         return call(*local_);
@@ -71,10 +72,12 @@ void FallbackStateStore::idle() noexcept
 
 std::unique_ptr<StateStore> open_login_store(const Config& config, FallbackStateStore::OnFallback on_fallback)
 {
-    std::unique_ptr<StateStore> store = open_state_store(config);
+    std::shared_ptr<const SecretKeys> keys = load_secret_keys(config);
+    std::unique_ptr<StateStore> store = open_state_store(config, keys);
     if (config.store != Config::Store::postgresql || config.pg_unavailable != Config::PgUnavailable::local)
         return store;
-    return std::make_unique<FallbackStateStore>(std::move(store), config.local_state_dir, std::move(on_fallback));
+    return std::make_unique<FallbackStateStore>(std::move(store), config.local_state_dir, std::move(on_fallback),
+                                                std::move(keys));
 }
 
 } // namespace twofactor

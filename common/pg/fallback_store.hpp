@@ -24,7 +24,8 @@ public:
     // `on_fallback` gets the database's error when the local store is
     // first used, before it is read.
     using OnFallback = std::function<void(const std::string& database_error)>;
-    FallbackStateStore(std::unique_ptr<StateStore> database, std::string local_dir, OnFallback on_fallback);
+    FallbackStateStore(std::unique_ptr<StateStore> database, std::string local_dir, OnFallback on_fallback,
+                       std::shared_ptr<const SecretKeys> keys = nullptr);
 
     std::optional<UserState> load(const std::string& user) override;
     // PgStateStore::load_many reports errors per user and throws none: it
@@ -46,6 +47,7 @@ private:
     std::string local_dir_;
     std::unique_ptr<FileStateStore> local_;
     OnFallback on_fallback_;
+    std::shared_ptr<const SecretKeys> keys_;
 };
 
 // The store of one login: open_state_store's, inside a FallbackStateStore

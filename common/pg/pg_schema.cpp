@@ -185,6 +185,20 @@ ALTER TABLE twofactor.audit_log DROP CONSTRAINT audit_log_method_check,
     ADD CONSTRAINT audit_log_method_check CHECK (method IN ('totp', 'hotp', 'backup_code'));
 COMMENT ON COLUMN twofactor.audit_log.totp_step IS 'TOTP: the time step accepted; HOTP: the counter accepted.';
 )SQL"},
+    // Secrets sealed at rest (docs/secrets.md): a row holds its secret
+    // either sealed or, as written before, in clear. A build for 4 would
+    // read a NULL secret_base32, so oldest_compatible is this version.
+    {5, 5, "TOTP/HOTP secrets sealed with AES-256-GCM", R"SQL(
+ALTER TABLE twofactor.authenticators
+    ADD COLUMN secret_sealed text
+        CHECK (secret_sealed ~ '^aes256gcm:[0-9a-f]{8}:[A-Za-z0-9_-]{51,208}$'),
+    ALTER COLUMN secret_base32 DROP NOT NULL,
+    ADD CONSTRAINT authenticators_one_secret CHECK ((secret_base32 IS NULL) <> (secret_sealed IS NULL));
+COMMENT ON COLUMN twofactor.authenticators.secret_sealed IS
+    'The key sealed with AES-256-GCM under the key file''s key KEYID (docs/secrets.md); opens only for this user and name.';
+COMMENT ON COLUMN twofactor.authenticators.secret_base32 IS
+    'The key in clear (base32), from before sealing: whoever can read this column can make codes. Sealed when next written.';
+)SQL"},
 };
 
 constexpr int kLatest = kMigrations[sizeof kMigrations / sizeof kMigrations[0] - 1].version;

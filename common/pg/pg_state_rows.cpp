@@ -21,7 +21,8 @@ constexpr std::size_t kMaxTextInput = 256 / 3;
 #define TWOFACTOR_STATE_COLUMNS                                                                                        \
     "SELECT u.user_id, u.failures, u.locked_until, u.skew_at, u.skew_seconds,"                                         \
     " (SELECT string_agg(concat_ws(' ', 'auth', a.name, a.type, a.algorithm, a.digits, coalesce(a.period, a.counter)," \
-    "  a.secret_base32, a.enrolled_at, CASE WHEN a.type = 'totp' THEN coalesce(a.last_step::text, '-') END,"           \
+    "  coalesce(a.secret_sealed, a.secret_base32), a.enrolled_at,"                                                     \
+    "  CASE WHEN a.type = 'totp' THEN coalesce(a.last_step::text, '-') END,"                                           \
     "  coalesce(a.last_used::text, '-')), E'\\n' ORDER BY a.authenticator_id)"                                         \
     "  FROM twofactor.authenticators a WHERE a.user_id = u.user_id),"                                                  \
     " l.at, l.method, l.service, l.rhost, l.tty, l.authenticator,"                                                     \
@@ -118,7 +119,7 @@ public:
         SecureChars file;
         const auto add = [&file](std::string_view s) { file.insert(file.end(), s.begin(), s.end()); };
         file.reserve(records.size() + 64);
-        add("twofactor-state 2\nuser -\n");
+        add("twofactor-state 3\nuser -\n"); // 3: a secret may be sealed
         add(records);
         add("\nfailures 0 0\nend\n");
         try {

@@ -4,6 +4,7 @@
 #include "errors.hpp"
 #include "pg_connection.hpp"
 #include "pg_state_rows.hpp"
+#include "sealed_secret.hpp"
 #include "state_compare.hpp"
 
 #include <unistd.h>
@@ -28,11 +29,11 @@ constexpr const char* kUpdateSkew
 constexpr const char* kDeleteAuthenticator = "DELETE FROM twofactor.authenticators WHERE user_id = $1 AND name = $2";
 constexpr const char* kUpsertAuthenticator
     = "INSERT INTO twofactor.authenticators (user_id, name, type, algorithm, digits, period, counter, secret_base32,"
-      " enrolled_at, last_step, last_used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+      " enrolled_at, last_step, last_used, secret_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
       " ON CONFLICT (user_id, name) DO UPDATE SET type = EXCLUDED.type, algorithm = EXCLUDED.algorithm,"
       " digits = EXCLUDED.digits, period = EXCLUDED.period, counter = EXCLUDED.counter,"
       " secret_base32 = EXCLUDED.secret_base32, enrolled_at = EXCLUDED.enrolled_at, last_step = EXCLUDED.last_step,"
-      " last_used = EXCLUDED.last_used";
+      " last_used = EXCLUDED.last_used, secret_sealed = EXCLUDED.secret_sealed";
 // Replay refusal in the database too: the TOTP step and the HOTP counter
 // only ever move forward, each authenticator on its own.
 constexpr const char* kAdvanceStep
@@ -104,10 +105,12 @@ bool same_login(const LastLogin& a, const LastLogin& b)
 // and `after`, inside the caller's transaction, holding the user's row lock.
 class ChangeWriter {
 public:
-    ChangeWriter(PgConnection& connection, Deadline deadline, const std::string& client_host)
+    ChangeWriter(PgConnection& connection, Deadline deadline, const std::string& client_host,
+                 const std::string& key_file)
         : c_(connection),
           deadline_(deadline),
-          client_host_(client_host)
+          client_host_(client_host),
+          key_file_(key_file)
     {
     }
 
@@ -160,8 +163,8 @@ private:
                 send(kDeleteAuthenticator).add(user_id_).add(gone.name);
         for (const Authenticator& now : after.authenticators) {
             const Authenticator* before = old.find(now.name);
-            if (!before || !same_totp_key(*before, now))
-                upsert(now); // enrolment or re-enrolment
+            if (!before || !same_totp_key(*before, now) || before->sealed != now.sealed)
+                upsert(now); // enrolment, re-enrolment, or (re-)sealed under another key
             else if (now.type == AuthenticatorType::totp)
                 advance_step(*before, now, after);
             else
@@ -177,9 +180,14 @@ private:
         p.add(std::int64_t{a.params.digits});
         totp ? p.add(std::int64_t{a.params.period}) : p.add_null();
         totp ? p.add_null() : p.add(step_value(a.counter));
-        p.add_secret(base32_encode(a.secret)).add(a.enrolled_at);
+        // Never a secret in clear: a dump or a read-only role would show it.
+        if (a.sealed.empty())
+            throw StoreError(StoreErrc::io,
+                             "no secret key: run 'twofactor-admin key init' and copy " + key_file_ + " to every host");
+        p.add_null().add(a.enrolled_at);
         totp&& a.last_step ? p.add(step_value(*a.last_step)) : p.add_null();
         a.last_used > 0 ? p.add(a.last_used) : p.add_null();
+        p.add(a.sealed);
         send(kUpsertAuthenticator, std::move(p));
     }
 
@@ -373,6 +381,7 @@ private:
     PgConnection& c_;
     Deadline deadline_;
     const std::string& client_host_;
+    const std::string& key_file_;
     std::int64_t user_id_ = 0;
     std::string user_;
     PgBatch batch_;
@@ -381,9 +390,11 @@ private:
 
 } // namespace
 
-PgStateStore::PgStateStore(const Config& config)
+PgStateStore::PgStateStore(const Config& config, std::shared_ptr<const SecretKeys> keys)
     : connection_(std::make_unique<PgConnection>(settings_from(config))),
-      client_host_(host_name())
+      client_host_(host_name()),
+      keys_(std::move(keys)),
+      key_file_(config.secret_key_file)
 {
 }
 
@@ -409,6 +420,7 @@ std::optional<UserState> PgStateStore::load(const std::string& user)
     std::optional<StoredState> stored = read_pg_state(*connection_, user, deadline);
     if (!stored)
         return std::nullopt;
+    open_secrets(stored->state, keys_.get());
     return std::move(stored->state);
 }
 
@@ -432,6 +444,14 @@ std::vector<LoadedState> PgStateStore::load_many(const std::vector<std::string>&
             read = read_pg_states(*connection_, batch, deadline);
         } catch (const StoreError& e) {
             read.assign(batch.size(), LoadedState{std::nullopt, e.what()});
+        }
+        for (LoadedState& loaded : read) {
+            try {
+                if (loaded.state)
+                    open_secrets(*loaded.state, keys_.get());
+            } catch (const SecretError& e) {
+                loaded = LoadedState{std::nullopt, e.what()};
+            }
         }
         std::move(read.begin(), read.end(), std::back_inserter(out));
     }
@@ -463,6 +483,8 @@ bool PgStateStore::update(const std::string& user, const Change& change)
         std::optional<StoredState> before;
         if (locked.rows() == 1 && !created)
             before = pg_state_of(results.at(2), user);
+        if (before)
+            open_secrets(before->state, keys_.get());
         if (locked.rows() != 1 || (!created && !before)) {
             if (attempt < 2)
                 continue;
@@ -481,7 +503,8 @@ bool PgStateStore::update(const std::string& user, const Change& change)
             connection_->exec(kDeleteUser, PgParams{}.add(user_id), deadline); // cascades
         } else {
             state->user = user;
-            ChangeWriter(*connection_, deadline, client_host_).write(user_id, before, *state);
+            seal_secrets(*state, keys_.get());
+            ChangeWriter(*connection_, deadline, client_host_, key_file_).write(user_id, before, *state);
         }
         tx.commit();
         return true;

@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "pg_schema.hpp"
+#include "secret_keys.hpp"
 #include "state_store.hpp"
 
 #include <memory>
@@ -21,7 +22,10 @@ class PgStateStore final : public StateStore {
 public:
     // Parses the connection settings (ConfigError if they are unusable);
     // connects on first use, so merely opening the store costs nothing.
-    explicit PgStateStore(const Config& config);
+    // With `keys`, secrets are sealed when written and opened when read
+    // (sealed_secret.hpp); without, rows in clear are read, and writing a
+    // new secret is refused (never one in clear in the database).
+    explicit PgStateStore(const Config& config, std::shared_ptr<const SecretKeys> keys = nullptr);
     ~PgStateStore() override;
 
     std::optional<UserState> load(const std::string& user) override;
@@ -42,6 +46,8 @@ private:
     std::unique_ptr<PgConnection> connection_;
     bool schema_checked_ = false;
     std::string client_host_; // recorded in the audit log
+    std::shared_ptr<const SecretKeys> keys_;
+    std::string key_file_; // for messages
 };
 
 } // namespace twofactor

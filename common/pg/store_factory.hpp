@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "secret_keys.hpp"
 #include "state_store.hpp"
 
 #include <memory>
@@ -10,7 +11,10 @@
 namespace twofactor {
 
 // Throws ConfigError if the selected store cannot be used with this build or
-// configuration, StoreError if it cannot be reached.
+// configuration (the secret key file included), StoreError if it cannot be
+// reached.
 std::unique_ptr<StateStore> open_state_store(const Config& config);
+// With these keys (twofactor-admin key, which changes the key file).
+std::unique_ptr<StateStore> open_state_store(const Config& config, std::shared_ptr<const SecretKeys> keys);
 
 } // namespace twofactor

@@ -24,6 +24,7 @@ pg_tests=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SUCCESS=0 SERVICE_ERR=3 AUTH_ERR=7 UNAVAIL=9 MAXTRIES=11
 
 W=$(mktemp -d /tmp/twofactor-pg-test.XXXXXX)
+pg_key_file "$W" # PG_KEY, for secret_key_file
 driver_pids=()
 cleanup() {
     set +e

@@ -124,6 +124,22 @@ pg_database() {
     printf '%s\n' "$password" >"$2"
 }
 
+# The key file that seals the secrets (secret_key_file; the PostgreSQL store
+# writes no secret in clear), one per test, shared by all its hosts as a
+# fleet shares it. pg_key_file WORK: sets PG_KEY to WORK/keys/twofactor.key
+# (a root-only directory), for the configurations to name.
+# pg_key_init ADMIN CONF: creates it with `twofactor-admin key init`
+# through CONF, which names it, unless it exists (a second scenario).
+pg_key_file() {
+    install -d -m 0700 "$1/keys"
+    PG_KEY=$1/keys/twofactor.key
+}
+pg_key_init() {
+    local out
+    [ -e "$PG_KEY" ] && return 0
+    out=$("$1" --config "$2" key init 2>&1) || { echo "key init: $out"; return 1; }
+}
+
 # pg_server_watchdog PID DIR: once process PID is gone, stops the server
 # (thawed first) and removes DIR. For a caller killed without running its
 # traps (ctest's timeout): the server is a daemon and would outlive it.

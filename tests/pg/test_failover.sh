@@ -116,8 +116,10 @@ pg_timeout_seconds = $TIMEOUT
 state_dir = $W/state
 scrypt_log2_n = 10
 max_failures = 100
+secret_key_file = $PG_KEY
 CONF
     chmod 0600 "$W/host.conf"
+    pg_key_init "$ADMIN_BIN" "$W/host.conf"
     admin db-init 2>/dev/null
     make_standby "$s" 5433 "$p" && ok "$mode: the standby streams from the primary" \
         || not_ok "$mode: the standby streams from the primary" "$(tail -5 "$s/postgresql.log")"

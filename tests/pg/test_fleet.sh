@@ -50,6 +50,7 @@ state_dir = $W/state
 scrypt_log2_n = 10
 max_failures = 100
 lockout_seconds = 600
+secret_key_file = $PG_KEY
 CONF
     chmod 0600 "$1"
 }
@@ -62,6 +63,7 @@ write_conf "$W/file.conf" file
 # rounds are about.
 write_conf "$W/hostA_busy.conf" postgresql 30
 write_conf "$W/hostB_busy.conf" postgresql 30
+pg_key_init "$ADMIN_BIN" "$W/hostA.conf"
 
 mkdir "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"
@@ -144,9 +146,12 @@ v1_secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 expect_eq "a schema-1 database: logins refused until db-migrate" $UNAVAIL "$(login v1 daemon "$(oathtool --totp -b $v1_secret)")"
 CONF=v1 admin db-migrate 2>"$W/err" && grep -q "migrated the twofactor schema from version 1 to version $LATEST" "$W/err" \
     && ok "db-migrate takes a schema-1 database to version $LATEST" || not_ok "db-migrate from schema 1" "$(cat "$W/err")"
+v1_row() { v1_psql -At -c "SELECT coalesce(left(secret_sealed, 10), '-') || ' ' || coalesce(secret_base32, '-') FROM twofactor.authenticators"; }
+expect_eq "... with secret_sealed (migration 5); the row is still in clear" "- $v1_secret" "$(v1_row)"
 expect_eq "... the step spent before stays spent" $AUTH_ERR \
     "$(login v1 daemon "$(oathtool --totp -b $v1_secret --now "@$((v1_step * 30))")")"
 expect_eq "... its user logs in with the same secret" $SUCCESS "$(login v1 daemon "$(oathtool --totp -b $v1_secret)")"
+expect_eq "... and the logins sealed the row" "aes256gcm: -" "$(v1_row)"
 expect_eq "... as the authenticator default; totp_secrets is gone" "default totp|0" \
     "$(v1_psql -At -c "SELECT string_agg(name || ' ' || type, ','), (SELECT count(*) FROM pg_tables WHERE tablename = 'totp_secrets') FROM twofactor.authenticators")"
 expect_eq "... and the last login names it" "totp default" \
@@ -229,7 +234,7 @@ done
 # alternate between a backup code and the token's next code (exactly once
 # per authenticator), and the app's step is never touched.
 hotp_hex=3132333435363738393031323334353637383930
-admin enroll bin --no-confirm --qr none >/dev/null 2>&1
+bin_secret=$(admin enroll bin --no-confirm --qr none --json 2>/dev/null | json 'd["secret"]')
 printf '%s\n' "$hotp_hex" | admin enroll bin --name token --type hotp --secret-stdin --secret-format hex \
     --no-confirm --qr none >/dev/null 2>&1
 hotp_next=0
@@ -499,6 +504,83 @@ expect_eq "imported: a scratch code logs in through host B, once (host A refuses
 ot_totp=$(oathtool --totp -b "$ot_secret")
 expect_eq "imported: the otpauth line's TOTP code logs in, once" "0 7" \
     "$(login hostb proxy "$ot_totp") $(login hosta proxy "$ot_totp")"
+
+# ---- secrets sealed at rest ----
+
+# Every secret enrolled, imported or migrated above went into the database
+# sealed (the hosts share $PG_KEY): a pg_dump holds neither its base32 nor
+# its hex form. That check fails on a row in clear (as a build before
+# migration 5 wrote it), which is still read and is sealed by the next
+# write; a token copied to another user does not open there; a key
+# rotation with a login through host B between every step.
+hotp_b32=$(python3 -c 'import base64,sys; print(base64.b32encode(bytes.fromhex(sys.argv[1])).decode())' "$hotp_hex")
+secrets_b32=("$secret" "$bin_secret" "$hotp_b32" "$man_secret" "$ga_secret" "$ot_secret")
+b32_hex() { python3 -c 'import base64,sys; s=sys.argv[1].upper().rstrip("="); print(base64.b32decode(s + "=" * (-len(s) % 8)).hex())' "$1"; }
+dump_secrets() { # dump_secrets: the forms of the secrets a pg_dump of tf_fleet holds ("" if none)
+    runuser -u postgres -- "$PG_BIN/pg_dump" -h "$PG_SOCKET" -p "$PG_PORT" tf_fleet >"$W/dump.sql"
+    local s
+    for s in "${secrets_b32[@]}"; do
+        s=${s%%=*}
+        if grep -q -i -F "$s" "$W/dump.sql"; then echo -n "$s(base32) "; fi
+        if grep -q -i -F "$(b32_hex "$s")" "$W/dump.sql"; then echo -n "$s(hex) "; fi
+    done
+}
+expect_eq "pg_dump: no secret, in base32 or hex" "" "$(dump_secrets)"
+auth_sql() { # auth_sql USER EXPR: EXPR over USER's authenticator default
+    pg_psql tf_fleet -At -c "SELECT $2 FROM twofactor.authenticators a JOIN twofactor.users u USING (user_id)
+        WHERE u.name = '$1' AND a.name = 'default'"
+}
+sealed_row() { auth_sql "$1" "coalesce(substr(secret_sealed, 1, 18), '-') || ' ' || coalesce(secret_base32, '-')"; }
+key_id() { awk -v role="$1" '$1 == "key" && $3 == role { print $2 }' "$PG_KEY"; }
+# daemon's row in clear, as the superuser: the dump shows it, a login reads
+# it (the next TOTP step: every earlier one may be spent) and seals it.
+pg_psql tf_fleet -c "UPDATE twofactor.authenticators SET secret_base32 = '$secret', secret_sealed = NULL
+    WHERE name = 'default' AND user_id = (SELECT user_id FROM twofactor.users WHERE name = 'daemon')" >/dev/null
+expect_eq "a row in clear: the dump holds it (the check can fail)" "$secret(base32) " "$(dump_secrets)"
+expect_eq "... is still read: the TOTP code logs in" $SUCCESS \
+    "$(login hostb daemon "$(oathtool --totp -b "$secret" --now "@$(($(date +%s) + 30))")")"
+expect_eq "... and that login sealed it" "aes256gcm:$(key_id current) -" "$(sealed_row daemon)"
+expect_eq "pg_dump: no secret again" "" "$(dump_secrets)"
+# daemon's token copied to proxy: it does not open for proxy (the
+# associated data names user and authenticator), with one log line.
+proxy_token=$(auth_sql proxy secret_sealed)
+pg_psql tf_fleet -c "UPDATE twofactor.authenticators SET secret_sealed = '$(auth_sql daemon secret_sealed)'
+    WHERE name = 'default' AND user_id = (SELECT user_id FROM twofactor.users WHERE name = 'proxy')" >/dev/null
+rc=$(printf '%s\n' "$(oathtool --totp -b "$secret")" | run_driver hosta proxy 2>"$W/copied.err" | sed -n 's/^result //p')
+cat "$W/copied.err" >>"$W/driver.err"
+expect_eq "daemon's token copied to proxy: proxy's login with daemon's code is denied" $UNAVAIL "$rc"
+grep -q -F 'user%20proxy:%20authenticator%20default:%20secret%20sealed%20with%20key%20'"$(key_id current)"'%20does%20not%20decrypt%20(wrong%20key%20or%20altered%20data)' \
+    "$W/copied.err" && ok "... with the log line: does not decrypt" || not_ok "copied token logged" "$(cat "$W/copied.err")"
+pg_psql tf_fleet -c "UPDATE twofactor.authenticators SET secret_sealed = '$proxy_token'
+    WHERE name = 'default' AND user_id = (SELECT user_id FROM twofactor.users WHERE name = 'proxy')" >/dev/null
+# A rotation, bin's HOTP token logging in between every step (through host
+# B after the first), with uucp's row put in clear before `key rotate`.
+hotp_login() { # hotp_login HOST: bin's next HOTP code; the PAM return code appended to $rotation
+    rotation+="$(login "$1" bin "$(oathtool --hotp -c "$hotp_next" "$hotp_hex")") "
+    hotp_next=$((hotp_next + 1))
+}
+rotation=""
+old_key=$(key_id current)
+hotp_login hosta
+admin key rotate --prepare 2>/dev/null
+new_key=$(key_id next)
+hotp_login hostb
+pg_psql tf_fleet -c "UPDATE twofactor.authenticators SET secret_base32 = '$ga_secret', secret_sealed = NULL
+    WHERE name = 'default' AND user_id = (SELECT user_id FROM twofactor.users WHERE name = 'uucp')" >/dev/null
+admin key rotate 2>"$W/err" || not_ok "key rotate" "$(cat "$W/err")"
+hotp_login hostb
+expect_eq "rotate: every secret sealed with the new key, none in clear" "$new_key 1 0" \
+    "$(pg_psql tf_fleet -At -F ' ' -c "SELECT min(substr(secret_sealed, 11, 8)), count(DISTINCT substr(secret_sealed, 11, 8)),
+        count(*) FILTER (WHERE secret_sealed IS NULL) FROM twofactor.authenticators")"
+expect_eq "... uucp's row in clear too: it logs in" $SUCCESS \
+    "$(login hostb uucp "$(oathtool --totp -b "$ga_secret" --now "@$(($(date +%s) + 30))")")"
+admin key retire 2>/dev/null
+hotp_login hostb
+expect_eq "login, rotate --prepare, login, rotate, login, retire, login (host B): all accepted" "0 0 0 0 " "$rotation"
+expect_eq "... the key file now holds the new key only" "$new_key current" \
+    "$(awk '$1 == "key" { print $2, $3 }' "$PG_KEY" | tr '\n' ' ' | sed 's/ $//')"
+[ "$old_key" != "$new_key" ] && ok "... a key other than the first" || not_ok "a new key" "$old_key"
+expect_eq "pg_dump after the rotation: no secret" "" "$(dump_secrets)"
 
 # ---- list over many users: one statement per 500 users ----
 

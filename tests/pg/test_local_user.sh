@@ -44,6 +44,7 @@ pg_timeout_seconds = $TIMEOUT
 state_dir = $W/state
 scrypt_log2_n = 10
 max_failures = 100
+secret_key_file = $PG_KEY
 CONF
     [ -z "${3:-}" ] || echo "pg_password_file = $3" >>"$W/$1.conf"
     chmod 0600 "$W/$1.conf"
@@ -51,6 +52,7 @@ CONF
 }
 write_conf tls "$TLS" "$W/pg.password"
 write_conf tls_nopw "$TLS" # libpq would look for ~/.pgpass
+pg_key_init "$ADMIN_BIN" "$W/tls.conf"
 
 admin() { "$ADMIN_BIN" --config "$W/tls.conf" "$@"; }
 admin db-init 2>/dev/null

@@ -48,11 +48,13 @@ pg_timeout_seconds = $TIMEOUT
 state_dir = $W/state
 scrypt_log2_n = 10
 max_failures = 100
+secret_key_file = $PG_KEY
 CONF
     chmod 0600 "$1"
 }
 write_conf "$W/direct.conf" "host=$PG_SOCKET port=$PG_PORT requirepeer=postgres dbname=tf_pgb user=tf_pgb" "$W/pg.password"
 write_conf "$W/pooled.conf" "host=$PG_BOUNCER port=6432 requirepeer=postgres dbname=tf_pgb user=tf_pgb"
+pg_key_init "$ADMIN_BIN" "$W/direct.conf"
 mkdir "$W/services"
 echo "auth required pam_deny.so" >"$W/services/other"
 echo "auth required $MODULE config=$W/pooled.conf" >"$W/services/pooled"

@@ -157,7 +157,7 @@ void malformed_files_rejected(void** /*state*/)
         {"no header", v.substr(v.find('\n') + 1), StateErrc::bad_header},
         {"wrong magic", replace(v, "twofactor-state 1", "twofactor-stat 1"), StateErrc::bad_header},
         {"missing version", replace(v, "twofactor-state 1", "twofactor-state"), StateErrc::bad_header},
-        {"version 3", replace(v, "twofactor-state 1", "twofactor-state 3"), StateErrc::unsupported_version},
+        {"version 4", replace(v, "twofactor-state 1", "twofactor-state 4"), StateErrc::unsupported_version},
         {"auth in version 1", replace(v, "failures 2 0\n", auth_line + "failures 2 0\n"), StateErrc::unknown_key},
         {"hotp login in version 1", replace(v, "backup_code sshd", "hotp sshd"), StateErrc::bad_value},
         {"version 01", replace(v, "twofactor-state 1", "twofactor-state 01"), StateErrc::unsupported_version},
