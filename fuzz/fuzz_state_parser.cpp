@@ -5,6 +5,7 @@
 // give the same bytes.
 #include "errors.hpp"
 #include "fuzz_support.hpp"
+#include "sealed_secret.hpp"
 #include "user_state.hpp"
 
 #include <cstddef>
@@ -27,7 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!parsed.user.empty() && parsed.failures <= 1000000);
     FUZZ_CHECK(parsed.authenticators.size() <= kMaxAuthenticators);
     for (const Authenticator& a : parsed.authenticators) {
-        FUZZ_CHECK(a.secret.size() >= 10 && a.secret.size() <= 128);
+        // A secret in clear, or (version 3) a sealed token left unopened.
+        FUZZ_CHECK(a.sealed.empty() ? a.secret.size() >= 10 && a.secret.size() <= 128
+                                    : a.secret.empty() && valid_sealed_token(a.sealed));
         FUZZ_CHECK(a.params.digits >= 6 && a.params.digits <= 8);
         FUZZ_CHECK(a.params.period >= 1 && a.params.period <= 3600);
         FUZZ_CHECK(valid_authenticator_name(a.name) && parsed.find(a.name) == &a);

@@ -25,9 +25,10 @@ inline bool same_authenticators(const std::vector<Authenticator>& a, const std::
     for (std::size_t i = 0; i < a.size(); ++i) {
         const Authenticator& x = a[i];
         const Authenticator& y = b[i];
-        if (!(x.secret == y.secret && x.params.algorithm == y.params.algorithm && x.params.digits == y.params.digits
-              && x.params.period == y.params.period && x.enrolled_at == y.enrolled_at && x.last_step == y.last_step
-              && x.name == y.name && x.type == y.type && x.counter == y.counter && x.last_used == y.last_used))
+        if (!(x.secret == y.secret && x.sealed == y.sealed && x.params.algorithm == y.params.algorithm
+              && x.params.digits == y.params.digits && x.params.period == y.params.period
+              && x.enrolled_at == y.enrolled_at && x.last_step == y.last_step && x.name == y.name && x.type == y.type
+              && x.counter == y.counter && x.last_used == y.last_used))
             return false;
     }
     return true;

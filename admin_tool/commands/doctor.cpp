@@ -15,6 +15,7 @@
 
 #include "devices.hpp"
 #include "errors.hpp"
+#include "secret_keys.hpp"
 #include "store_factory.hpp"
 
 #include <fcntl.h>
@@ -215,7 +216,13 @@ std::vector<Account> all_accounts()
     return out;
 }
 
-Findings check_coverage(const Config& config, StateStore& store, std::int64_t now)
+// How the stored secrets are kept, counted by check_coverage's scan.
+struct SecretCount {
+    std::size_t sealed = 0;
+    std::size_t clear = 0;
+};
+
+Findings check_coverage(const Config& config, StateStore& store, std::int64_t now, SecretCount& secrets)
 {
     Findings out;
     const std::vector<std::string> shells = login_shells();
@@ -256,6 +263,8 @@ Findings check_coverage(const Config& config, StateStore& store, std::int64_t no
         if (!states[i].state)
             continue;
         const UserState& s = *states[i].state;
+        for (const Authenticator& a : s.authenticators)
+            ++(a.sealed.empty() ? secrets.clear : secrets.sealed);
         if (s.locked_until > now)
             out.push_back({Level::warn, "coverage",
                            users[i] + " is locked out until " + cli::format_time(s.locked_until),
@@ -275,26 +284,43 @@ Findings check_store_and_coverage(const Config& config)
     Findings out;
     if (config.store == Config::Store::file)
         out.push_back(check_state_directory(config));
+    // A bad state directory already says why the store does not open.
+    const bool directory_bad = !out.empty() && out.back().level != Level::ok;
+    const bool postgresql = config.store == Config::Store::postgresql;
+    // An unsafe or malformed key file (or a configured one missing) fails
+    // every login; the store is not opened without the keys it needs.
+    std::shared_ptr<const SecretKeys> keys;
+    try {
+        keys = load_secret_keys(config);
+    } catch (const ConfigError& e) {
+        out.push_back({Level::fail, "secrets", cli::printable(e.what()) + ": the module denies every login",
+                       "root-owned regular file, mode 0600 (twofactor-admin key init makes one); see docs/secrets.md"});
+        return out;
+    }
+    if (!keys)
+        out.push_back(doctor::check_no_secret_key(postgresql, config.secret_key_file));
     std::unique_ptr<StateStore> store;
     try {
-        store = open_state_store(config);
+        store = open_state_store(config, keys);
         (void)store->users(); // reaches the database and checks its schema
-        if (config.store == Config::Store::postgresql)
+        if (postgresql)
             out.push_back({Level::ok, "store",
                            "PostgreSQL reachable (" + config.pg_conninfo_origin + "), schema at this build's version",
                            ""});
     } catch (const std::exception& e) {
-        if (config.store == Config::Store::postgresql || out.empty() || out.back().level == Level::ok)
-            out.push_back({Level::fail, "store", cli::printable(e.what()),
-                           config.store == Config::Store::postgresql
-                               ? "see docs/fleet.md (TLS: sslmode=verify-full with sslrootcert=)"
-                               : "see docs/store.md"});
+        if (postgresql || !directory_bad)
+            out.push_back(
+                {Level::fail, "store", cli::printable(e.what()),
+                 postgresql ? "see docs/fleet.md (TLS: sslmode=verify-full with sslrootcert=)" : "see docs/store.md"});
         return out;
     }
     const SystemClock clock;
     try {
-        for (Finding& f : check_coverage(config, *store, clock.now()))
+        SecretCount secrets;
+        for (Finding& f : check_coverage(config, *store, clock.now(), secrets))
             out.push_back(std::move(f));
+        if (keys)
+            out.push_back(doctor::check_sealed(config.secret_key_file, secrets.sealed, secrets.clear));
     } catch (const std::exception& e) {
         out.push_back({Level::fail, "coverage", cli::printable(e.what()), "see docs/store.md"});
     }

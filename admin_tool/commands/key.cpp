@@ -198,7 +198,7 @@ ExitCode status(const Config& config, bool json)
     };
     if (json) {
         JsonWriter w(out);
-        w.begin_object().field("key_file", config.secret_key_file).key("keys").begin_array();
+        w.begin_object().field("version", 1u).field("key_file", config.secret_key_file).key("keys").begin_array();
         if (keys)
             for (const SecretKey& k : keys->keys())
                 w.begin_object()

@@ -73,4 +73,26 @@ Finding check_unenrolled(const std::vector<std::string>& unenrolled, bool nullok
             "enrol them (twofactor-admin enroll USER), or lock their password if they should not log in"};
 }
 
+Finding check_no_secret_key(bool postgresql, const std::string& key_file)
+{
+    if (postgresql)
+        return {Level::warn, "secrets",
+                "no secret key file " + key_file
+                    + ": enrolling a secret to PostgreSQL is refused, and secrets from before stay in clear",
+                "twofactor-admin key init, copy " + key_file + " to every host, then twofactor-admin key rotate"};
+    return {Level::ok, "secrets",
+            "no secret key file " + key_file
+                + ": secrets are stored in clear ('twofactor-admin key init' seals them, docs/secrets.md)",
+            ""};
+}
+
+Finding check_sealed(const std::string& key_file, std::size_t sealed, std::size_t clear)
+{
+    if (clear > 0)
+        return {Level::warn, "secrets",
+                std::to_string(clear) + " secret(s) stored in clear although " + key_file + " exists",
+                "twofactor-admin key rotate (seals them all)"};
+    return {Level::ok, "secrets", std::to_string(sealed) + " secret(s), all sealed with the keys of " + key_file, ""};
+}
+
 } // namespace twofactor::doctor

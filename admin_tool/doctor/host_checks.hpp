@@ -1,5 +1,6 @@
 // The checks of the host that are not PAM or sshd: the clock against the
-// TOTP window, and which accounts can log in without being enrolled. Pure:
+// TOTP window, which accounts can log in without being enrolled, and whether
+// secrets are sealed at rest. Pure:
 // the doctor command reads adjtimex(2), the user database and the store.
 #pragma once
 
@@ -30,5 +31,11 @@ bool has_password(const std::string& password_field);
 
 // Check "coverage": the accounts that can log in and are not enrolled.
 Finding check_unenrolled(const std::vector<std::string>& unenrolled, bool nullok);
+
+// Check "secrets" without a key file (docs/secrets.md): PostgreSQL refuses
+// new secrets then, the file store keeps them in clear.
+Finding check_no_secret_key(bool postgresql, const std::string& key_file);
+// Check "secrets" with a key file: how many stored secrets are in clear.
+Finding check_sealed(const std::string& key_file, std::size_t sealed, std::size_t clear);
 
 } // namespace twofactor::doctor

@@ -124,6 +124,45 @@ case_ "optional module" 'pam/sshd +sshd:2: with control "optional" a wrong code 
 case_ "broken configuration" 'config +.*twofactor.conf:2: window' "printf 'window = lots\n' >>twofactor.conf"
 case_ "state directory open to others" 'store +.*mode 0755' \
     "mkdir -m 0755 state && printf 'state_dir = %s\n' \"\$PWD/state\" >twofactor.conf"
+# The key that seals secrets (docs/secrets.md): an unsafe or malformed key
+# file fails; secrets in clear while a key exists is a warning, gone once
+# `key rotate` sealed them. with_key makes keys/k with `key init`.
+with_key='mkdir -m 0700 keys && printf "secret_key_file = %s\n" "$PWD/keys/k" >>twofactor.conf &&
+    "$BIN" --config twofactor.conf key init 2>/dev/null'
+case_ "key file mode 0644" 'secrets +.*/keys/k: unsafe: readable or writable by group or others' \
+    "$with_key && chmod 0644 keys/k"
+case_ "key file malformed" 'secrets +.*/keys/k: line 2: key id must be 8 lower-case hex digits' \
+    "$with_key && sed -i 's/^key [0-9a-f]*/key nothex/' keys/k"
+case_ "configured key file missing" 'secrets +.*/keys/k: secret key file does not exist' "$with_key && rm keys/k"
+# expect_line NAME STATUS PATTERN: the last doctor_in gave exit STATUS and a
+# line matching PATTERN (grep -E).
+expect_line() {
+    if [ "$RC" -eq "$2" ] && grep -Eq -- "$3" "$d/out"; then ok "$1"; else not_ok "$1" "exit status $RC, expected $2 and: $3
+$(cat "$d/out" "$d/err")"; fi
+}
+d="$W/clear"
+good "$d"
+mkdir -m 0700 "$d/state"
+printf 'state_dir = %s\n' "$d/state" >"$d/twofactor.conf"
+printf 'JBSWY3DPEHPK3PXPJBSWY3DP\n' | "$BIN" --config "$d/twofactor.conf" enroll daemon --secret-stdin \
+    --secret-format base32 --no-confirm --qr none >/dev/null 2>&1
+doctor_in "$d"
+expect_line "no key file, file store: secrets in clear is fine" 0 '^ok +secrets +no secret key file .*stored in clear'
+(cd "$d" && eval "$with_key")
+doctor_in "$d"
+expect_line "a key, a secret in clear: warning" 0 '^warn +secrets +1 secret\(s\) stored in clear although .*/keys/k exists'
+"$BIN" --config "$d/twofactor.conf" key rotate 2>/dev/null
+doctor_in "$d"
+expect_line "after key rotate: all sealed" 0 '^ok +secrets +1 secret\(s\), all sealed with the keys of '
+# PostgreSQL without a key file: enrolling is refused there (no server
+# needed: the warning comes before the store is opened).
+d="$W/pgnokey"
+good "$d"
+printf 'store = postgresql\npg_conninfo = host=127.0.0.1 port=1 dbname=twofactor sslmode=disable connect_timeout=2\n' \
+    >>"$d/twofactor.conf"
+doctor_in "$d"
+expect_line "PostgreSQL without a key file: warning" 1 '^warn +secrets +no secret key file .*: enrolling a secret to PostgreSQL is refused'
+
 if [ "$SSHD" = yes ]; then
     case_ "sshd UsePAM no" 'sshd +UsePAM no' "sed -i 's/^UsePAM yes/UsePAM no/' sshd_config"
     case_ "sshd keyboard-interactive off" 'sshd +KbdInteractiveAuthentication no' \

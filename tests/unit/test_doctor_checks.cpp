@@ -126,6 +126,18 @@ void accounts(void** /*state*/)
                 != std::string::npos);
 }
 
+void secrets(void** /*state*/)
+{
+    const Finding pg = check_no_secret_key(true, "/k");
+    assert_int_equal(static_cast<int>(pg.level), static_cast<int>(Level::warn));
+    assert_true(pg.seen.find("enrolling a secret to PostgreSQL is refused") != std::string::npos);
+    assert_int_equal(static_cast<int>(check_no_secret_key(false, "/k").level), static_cast<int>(Level::ok));
+    const Finding clear = check_sealed("/k", 2, 1);
+    assert_int_equal(static_cast<int>(clear.level), static_cast<int>(Level::warn));
+    assert_true(clear.seen.find("1 secret(s) stored in clear although /k exists") == 0);
+    assert_int_equal(static_cast<int>(check_sealed("/k", 3, 0).level), static_cast<int>(Level::ok));
+}
+
 } // namespace
 
 int main()
@@ -139,6 +151,7 @@ int main()
         cmocka_unit_test(sshd_expose_auth_info),
         cmocka_unit_test(clock),
         cmocka_unit_test(accounts),
+        cmocka_unit_test(secrets),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
