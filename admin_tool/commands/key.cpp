@@ -1,4 +1,4 @@
-// key init | rotate [--prepare] | retire | status [--json]: the key file
+// key init | rotate [--prepare] | reseal | retire | status [--json]: the key file
 // that seals TOTP/HOTP secrets at rest (docs/secrets.md). Rotation re-seals
 // every user's secrets through StateStore::update, one user at a time under
 // its lock, so logins go on meanwhile; run again after an interruption, it
@@ -10,9 +10,12 @@
 
 #include "output.hpp"
 
+#include "file_state_store.hpp"
 #include "sealed_secret.hpp"
 #include "secret_keys.hpp"
 #include "store_factory.hpp"
+
+#include <sys/stat.h>
 
 #include <map>
 
@@ -26,20 +29,37 @@ struct Census {
     std::vector<std::string> errors;
 };
 
-Census census(StateStore& store)
+// Every store whose secrets the key seals: the configured one and, with
+// store = postgresql and pg_unavailable = local, the break-glass file store
+// in local_state_dir once it exists. A key retired while the local store
+// still used it would deny the very logins that store is for.
+std::vector<std::unique_ptr<StateStore>> stores_of(const Config& config, const std::shared_ptr<const SecretKeys>& keys)
+{
+    std::vector<std::unique_ptr<StateStore>> stores;
+    stores.push_back(open_state_store(config, keys));
+    struct stat st {};
+    if (config.store == Config::Store::postgresql && config.pg_unavailable == Config::PgUnavailable::local
+        && ::lstat(config.local_state_dir.c_str(), &st) == 0)
+        stores.push_back(std::make_unique<FileStateStore>(config.local_state_dir, keys));
+    return stores;
+}
+
+Census census(const std::vector<std::unique_ptr<StateStore>>& stores)
 {
     Census c;
-    const std::vector<std::string> users = store.users();
-    for (const LoadedState& loaded : store.load_many(users)) {
-        if (!loaded.error.empty())
-            c.errors.push_back(loaded.error);
-        if (!loaded.state)
-            continue;
-        for (const Authenticator& a : loaded.state->authenticators) {
-            if (a.sealed.empty())
-                ++c.clear;
-            else
-                ++c.sealed[std::string(sealed_key_id(a.sealed))];
+    for (const std::unique_ptr<StateStore>& store : stores) {
+        const std::vector<std::string> users = store->users();
+        for (const LoadedState& loaded : store->load_many(users)) {
+            if (!loaded.error.empty())
+                c.errors.push_back(loaded.error);
+            if (!loaded.state)
+                continue;
+            for (const Authenticator& a : loaded.state->authenticators) {
+                if (a.sealed.empty())
+                    ++c.clear;
+                else
+                    ++c.sealed[std::string(sealed_key_id(a.sealed))];
+            }
         }
     }
     return c;
@@ -89,6 +109,56 @@ ExitCode prepare(const Config& config)
     return ExitCode::ok;
 }
 
+// What reseal() did: secrets re-sealed, users they belong to, secrets
+// already sealed with the target key, and the users it could not change.
+struct Resealed {
+    std::size_t secrets = 0;
+    std::size_t users = 0;
+    std::size_t kept = 0;
+    std::vector<std::string> failed;
+};
+
+// Seals every secret of every store (stores_of) with `target`'s current
+// key, one user at a time under its lock; a secret already sealed with it
+// is left as it is.
+Resealed reseal(const Config& config, const std::shared_ptr<const SecretKeys>& target)
+{
+    const std::string id = target->current().id;
+    Resealed r;
+    for (const std::unique_ptr<StateStore>& store : stores_of(config, target))
+        for (const std::string& user : store->users()) {
+            try {
+                std::size_t here = 0;
+                std::size_t kept = 0;
+                store->update(user, [&](std::optional<UserState>& state) {
+                    here = 0;
+                    kept = 0;
+                    if (!state)
+                        return false;
+                    for (const Authenticator& a : state->authenticators)
+                        if (a.sealed.empty() || sealed_key_id(a.sealed) != id)
+                            ++here;
+                    kept = state->authenticators.size() - here;
+                    return here > 0;
+                });
+                r.secrets += here;
+                r.users += here > 0 ? 1 : 0;
+                r.kept += kept;
+            } catch (const StoreError& e) {
+                r.failed.push_back(user + ": " + e.what());
+            }
+        }
+    for (const std::string& f : r.failed)
+        cli::notice("cannot re-seal the secrets of " + f);
+    return r;
+}
+
+std::string counts(const Resealed& r)
+{
+    return "re-sealed " + std::to_string(r.secrets) + " secret(s) of " + std::to_string(r.users) + " user(s), "
+        + std::to_string(r.kept) + " already sealed with it";
+}
+
 ExitCode rotate(const Config& config)
 {
     SecretKeys keys = *required_keys(config);
@@ -98,58 +168,37 @@ ExitCode rotate(const Config& config)
         keys.keys().push_back(generate_secret_key(KeyRole::next, keys));
         write_secret_key_file(keys, false);
     }
-    // Re-seal under `target`: the next key as current, the current as old.
-    auto target = std::make_shared<SecretKeys>(keys);
-    for (SecretKey& k : target->keys())
-        k.role = k.role == KeyRole::current ? KeyRole::old : k.role == KeyRole::next ? KeyRole::current : k.role;
-    const std::string new_id = target->current().id;
-    const std::unique_ptr<StateStore> store = open_state_store(config, target);
-    std::size_t resealed = 0;
-    std::size_t kept = 0;
-    std::size_t users = 0;
-    std::vector<std::string> failed;
-    for (const std::string& user : store->users()) {
-        try {
-            std::size_t here = 0;
-            store->update(user, [&](std::optional<UserState>& state) {
-                here = 0;
-                if (!state)
-                    return false;
-                for (const Authenticator& a : state->authenticators)
-                    if (a.sealed.empty() || sealed_key_id(a.sealed) != new_id)
-                        ++here;
-                kept += state->authenticators.size() - here;
-                return here > 0;
-            });
-            resealed += here;
-            users += here > 0 ? 1 : 0;
-        } catch (const StoreError& e) {
-            failed.push_back(user + ": " + e.what());
-        }
-    }
-    for (const std::string& f : failed)
-        cli::notice("cannot re-seal the secrets of " + f);
-    if (!failed.empty())
-        throw OperationFailed(std::to_string(failed.size()) + " user(s) not re-sealed; key " + new_id
-                              + " stays next; fix them and run 'twofactor-admin key rotate' again");
-    // Everything is sealed with the new key: make it current.
+    // Re-seal under the next key as current, the current as old.
     SecretKeys done = keys;
     for (SecretKey& k : done.keys())
         k.role = k.role == KeyRole::current ? KeyRole::old : k.role == KeyRole::next ? KeyRole::current : k.role;
+    const std::string new_id = done.current().id;
+    const Resealed r = reseal(config, std::make_shared<SecretKeys>(done));
+    if (!r.failed.empty())
+        throw OperationFailed(std::to_string(r.failed.size()) + " user(s) not re-sealed; key " + new_id
+                              + " stays next; fix them and run 'twofactor-admin key rotate' again");
+    // Everything is sealed with the new key: make it current.
     write_secret_key_file(done, false);
-    cli::notice("key " + new_id + " is now current in " + config.secret_key_file + ": re-sealed "
-                + std::to_string(resealed) + " secret(s) of " + std::to_string(users) + " user(s), "
-                + std::to_string(kept)
-                + " already sealed with it; copy the file to every host, then run "
-                  "'twofactor-admin key retire'");
+    cli::notice("key " + new_id + " is now current in " + config.secret_key_file + ": " + counts(r)
+                + "; copy the file to every host, then run 'twofactor-admin key retire'");
     return ExitCode::ok;
+}
+
+// After a fleet rotation, on each other host: its break-glass store's
+// secrets (and any the database still has under an older key) sealed with
+// the current key, so that `key retire` can drop the old one.
+ExitCode reseal_current(const Config& config)
+{
+    const std::shared_ptr<const SecretKeys> keys = required_keys(config);
+    const Resealed r = reseal(config, keys);
+    cli::notice("key " + keys->current().id + ": " + counts(r));
+    return r.failed.empty() ? ExitCode::ok : ExitCode::failed;
 }
 
 ExitCode retire(const Config& config)
 {
     SecretKeys keys = *required_keys(config);
-    const std::unique_ptr<StateStore> store = open_state_store(config, std::make_shared<SecretKeys>(keys));
-    const Census c = census(*store);
+    const Census c = census(stores_of(config, std::make_shared<SecretKeys>(keys)));
     if (!c.errors.empty()) {
         for (const std::string& e : c.errors)
             cli::notice(e);
@@ -189,8 +238,7 @@ ExitCode retire(const Config& config)
 ExitCode status(const Config& config, bool json)
 {
     const std::shared_ptr<const SecretKeys> keys = load_secret_keys(config);
-    const std::unique_ptr<StateStore> store = open_state_store(config, keys);
-    const Census c = census(*store);
+    const Census c = census(stores_of(config, keys));
     cli::OutputBuffer out;
     const auto count = [&](const std::string& id) {
         const auto it = c.sealed.find(id);
@@ -235,7 +283,7 @@ ExitCode status(const Config& config, bool json)
 class KeyCommand final : public Command {
 public:
     const char* name() const override { return "key"; }
-    const char* synopsis() const override { return "init | rotate [--prepare] | retire | status [--json]"; }
+    const char* synopsis() const override { return "init | rotate [--prepare] | reseal | retire | status [--json]"; }
     const char* summary() const override { return "create, rotate and retire the key that seals secrets"; }
     const char* details() const override
     {
@@ -244,6 +292,8 @@ public:
                "rotate: make the next key (or a new one) current, the current one old, and\n"
                "  re-seal every secret with it, one user at a time; run it again to finish\n"
                "  an interrupted rotation.\n"
+               "reseal: seal every secret with the current key (another host's break-glass\n"
+               "  store after a fleet rotation).\n"
                "retire: remove old keys no stored secret uses; refused for one still used.\n"
                "status: the keys and how many secrets each seals, and how many are in clear.\n"
                "See docs/secrets.md.\n";
@@ -265,7 +315,7 @@ public:
                       const std::vector<Setting>& overrides) const override
     {
         if (!options.count("action"))
-            throw UsageError("key: missing init, rotate, retire or status");
+            throw UsageError("key: missing init, rotate, reseal, retire or status");
         const std::string action = options["action"].as<std::string>();
         if (flag(options, "prepare") && action != "rotate")
             throw UsageError("--prepare: only with 'key rotate'");
@@ -278,9 +328,12 @@ public:
             return flag(options, "prepare") ? prepare(config) : rotate(config);
         if (action == "retire")
             return retire(config);
+        if (action == "reseal")
+            return reseal_current(config);
         if (action == "status")
             return status(config, flag(options, "json"));
-        throw UsageError("key: unknown action '" + cli::printable(action) + "' (init, rotate, retire or status)");
+        throw UsageError("key: unknown action '" + cli::printable(action)
+                         + "' (init, rotate, reseal, retire or status)");
     }
 };
 

@@ -123,4 +123,16 @@ admin key retire 2>/dev/null
 [ "$(grep -c '^key ' "$KEY")" = 1 ] && ok "retire left one key" || not_ok "retire left one key" "$(cat "$KEY")"
 expect_eq "rotation: login after retire" $SUCCESS "$(login)"
 no_secret_in_copy && ok "after the rotation no secret in the copy either" || not_ok "no secret after rotation"
+
+# ---- reseal: what is in clear (written by a host without the key) ----
+grep -v '^secret_key_file' "$W/tf.conf" >"$W/clear.conf"
+chmod 0600 "$W/clear.conf"
+"$ADMIN_BIN" --config "$W/clear.conf" enroll bin --no-confirm --qr none >/dev/null 2>&1
+expect_eq "a host without the key writes bin in clear" "twofactor-state 2" "$(head -1 "$W/state/bin")"
+admin key reseal 2>"$W/err"
+grep -q "re-sealed 1 secret(s) of 1 user(s), 1 already sealed with it" "$W/err" && ok "reseal sealed bin's secret only" \
+    || not_ok "reseal count" "$(cat "$W/err")"
+expect_eq "... bin's state is now sealed" "twofactor-state 3 yes" \
+    "$(head -1 "$W/state/bin") $(grep -q ' aes256gcm:' "$W/state/bin" && echo yes)"
+expect_eq "rotation: daemon still logs in after reseal" $SUCCESS "$(login)"
 summary

@@ -189,6 +189,22 @@ else
         "$(oathtool --totp -b "$sealed_secret")" 'accepted user=news .*method=totp.*store=local$'
 fi
 
+# ---- key rotation covers the local store ----
+
+# `key rotate` and `key retire` on a pg_unavailable = local host work on
+# the local store too: a key retired while a break-glass secret was still
+# sealed with it would deny the logins that store is for.
+current_key() { awk '$1 == "key" && $3 == "current" { print $2 }' "$PG_KEY"; }
+old_key=$(current_key)
+lp_secret=$(local_admin enroll lp --no-confirm --qr none --json 2>/dev/null | json 'd["secret"]')
+admin key rotate >/dev/null 2>&1
+admin key retire >/dev/null 2>&1
+new_key=$(current_key)
+expect_eq "rotate re-sealed the local store's secret, retire dropped the old key" "yes no" \
+    "$(grep -q " aes256gcm:$new_key:" "$W/local/lp" && echo yes || echo no) $(grep -q "^key $old_key " "$PG_KEY" && echo yes || echo no)"
+expect_login "after rotate and retire, a break-glass TOTP login still works" $SUCCESS closed lp \
+    "$(oathtool --totp -b "$lp_secret")" 'accepted user=lp .*method=totp.*store=local$'
+
 # ---- configuration ----
 
 set +e
