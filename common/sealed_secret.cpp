@@ -93,7 +93,7 @@ std::string seal_secret(const SecretKey& key, std::string_view user, std::string
         || EVP_EncryptUpdate(ctx.get(), nullptr, &n, ad.data(), as_int(ad.size())) != 1
         || EVP_EncryptUpdate(ctx.get(), out.data() + kNonceBytes, &n, secret.data(), as_int(secret.size())) != 1
         || EVP_EncryptFinal_ex(ctx.get(), out.data() + kNonceBytes + n, &m) != 1
-        || static_cast<std::size_t>(n + m) != secret.size()
+        || static_cast<std::size_t>(n) + static_cast<std::size_t>(m) != secret.size()
         || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, as_int(kTagBytes),
                                out.data() + kNonceBytes + secret.size())
             != 1)
@@ -127,7 +127,8 @@ SecureBytes open_secret(const SecretKeys* keys, std::string_view user, std::stri
         && EVP_DecryptUpdate(ctx.get(), secret.data(), &n, data.data() + kNonceBytes, as_int(length)) == 1
         && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, as_int(kTagBytes), data.data() + kNonceBytes + length)
             == 1
-        && EVP_DecryptFinal_ex(ctx.get(), secret.data() + n, &m) == 1 && static_cast<std::size_t>(n + m) == length;
+        && EVP_DecryptFinal_ex(ctx.get(), secret.data() + n, &m) == 1
+        && static_cast<std::size_t>(n) + static_cast<std::size_t>(m) == length;
     if (!ok)
         throw SecretError(who(user, authenticator) + "secret sealed with key " + std::string(id)
                           + " does not decrypt (wrong key or altered data)");

@@ -21,7 +21,7 @@ namespace twofactor {
 namespace {
 
 constexpr std::string_view kHeader = "twofactor-keys 1";
-constexpr std::size_t kMaxKeyFileBytes = 16 * 1024;
+constexpr std::size_t kMaxKeyFileBytes = std::size_t{16} * 1024;
 constexpr std::size_t kMaxKeys = 32;
 
 [[noreturn]] void refuse(const std::string& path, const std::string& why) { throw ConfigError(path + ": " + why); }
