@@ -131,7 +131,9 @@ Case parse_case(const std::string& spec)
                 throw std::runtime_error("case: reset=STATE_DIR:EVERY");
             c.reset_dir = value.substr(0, colon);
             c.reset_every = parse_unsigned(key, value.substr(colon + 1));
-        } else
+        } else if (key == "resetkey")
+            c.reset_key_file = value;
+        else
             throw std::runtime_error("case: unknown key '" + key + "'");
     }
     if (c.name.empty() || c.service.empty())

@@ -50,6 +50,7 @@ struct Case {
     // the lockout and every call does the full verification.
     std::string reset_dir;
     unsigned reset_every = 0;
+    std::string reset_key_file; // the secret key file sealing reset_dir's secrets, if any
 };
 
 // "name=ours service=ours user=alice code=000000 expect=auth_err ..."

@@ -15,6 +15,7 @@
 // See bench/README.md for the options and bench_case.hpp for the form of CASE.
 #include "bench_case.hpp"
 #include "file_state_store.hpp"
+#include "secret_keys.hpp"
 
 #include <security/pam_appl.h>
 #include <sys/resource.h>
@@ -255,7 +256,10 @@ void login_once(Row& row, const Options& opt, const Preload& preload, std::int64
     ++row.done;
 
     if (row.spec.reset_every > 0 && row.done % row.spec.reset_every == 0) {
-        twofactor::FileStateStore store(row.spec.reset_dir);
+        twofactor::FileStateStore store(row.spec.reset_dir,
+                                        row.spec.reset_key_file.empty()
+                                            ? nullptr
+                                            : twofactor::read_secret_key_file(row.spec.reset_key_file, false));
         store.update(login.user, [](std::optional<twofactor::UserState>& s) {
             if (!s)
                 return false;

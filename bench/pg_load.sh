@@ -130,8 +130,8 @@ echo
 echo "### One login at a time, wrong TOTP code ($SINGLE logins per row, interleaved)"
 echo
 run "$HARNESS" --n "$SINGLE" --warmup 10 --ref file >"$W/single.md" \
-    --case "name=file service=file users=l:1000 wrong=$HEX expect=auth_err reset=$W/state:50" \
-    --case "name=file-tmpfs service=file-tmpfs users=l:1000 wrong=$HEX expect=auth_err reset=$SHM_STATE:50" \
+    --case "name=file service=file users=l:1000 wrong=$HEX expect=auth_err reset=$W/state:50 resetkey=$PG_KEY" \
+    --case "name=file-tmpfs service=file-tmpfs users=l:1000 wrong=$HEX expect=auth_err reset=$SHM_STATE:50 resetkey=$PG_KEY" \
     --case "name=postgresql-socket service=direct users=l:1000 wrong=$HEX expect=auth_err" \
     --case "name=pgbouncer-socket service=pooled users=l:1000 wrong=$HEX expect=auth_err"
 cat "$W/single.md"
