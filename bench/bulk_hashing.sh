@@ -3,9 +3,11 @@
 # google-authenticator files with 5 scratch codes each, and `issue` of a
 # 10-code set for USERS users, each in ONE run, at the default scrypt cost
 # (2^14, 8, 1). Prints the wall time against the ideal, KDFs x one KDF /
-# cores, where one KDF is the median of bench/core_timing's in-process
-# backup-code check (one scrypt evaluation and a compare), measured alone
-# and with every core running one. The target is a ratio of at most 1.15.
+# cores, where one KDF is the mean of bench/core_timing's in-process
+# backup-code checks (one scrypt evaluation and a compare each), measured
+# alone and with every core running them (the mean, not the median: the
+# total is what a run costs, and this virtual machine's slow outliers are
+# part of it). The target is a ratio of at most 1.15.
 # The CPU time against KDFs x one KDF shows the work beside the hashing
 # whatever else runs on the machine (the wall ratio needs the cores to
 # itself). Nothing here is a test: no timing is asserted.
@@ -32,26 +34,26 @@ trap 'rm -rf "$W"' EXIT
 CORES=$(nproc)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# One KDF at the default cost (core_timing's median backup-code check), two
+# One KDF at the default cost (core_timing's mean backup-code check), two
 # ways: alone on an otherwise idle machine, and with every core running one
 # at once (the mean of the cores' medians). The second is what a KDF costs
 # while the tool keeps every core busy: cores that share caches and memory
 # bandwidth (or a hypervisor's host) make it slower than the first, and
 # that part of the gap is the machine's, not the tool's.
-kdf_median() { sed -n 's/^Backup-code verification (scrypt N=2^14.*median \([0-9.]*\) ms.*/\1/p' "$1"; }
+kdf_mean() { sed -n 's/^Backup-code verification (scrypt N=2^14.* mean \([0-9.]*\) ms$/\1/p' "$1"; }
 kdf_alone() {
-    "$TIMING" 30 14 >"$W/kdf.alone"
-    kdf_median "$W/kdf.alone"
+    "$TIMING" 60 14 >"$W/kdf.alone"
+    kdf_mean "$W/kdf.alone"
 }
 kdf_all_cores() {
     local i
-    for i in $(seq "$CORES"); do "$TIMING" 30 14 >"$W/kdf.core$i" & done
+    for i in $(seq "$CORES"); do "$TIMING" 60 14 >"$W/kdf.core$i" & done
     wait
-    for i in $(seq "$CORES"); do kdf_median "$W/kdf.core$i"; done | awk '{ s += $1 } END { if (NR) printf "%.2f", s / NR }'
+    for i in $(seq "$CORES"); do kdf_mean "$W/kdf.core$i"; done | awk '{ s += $1 } END { if (NR) printf "%.2f", s / NR }'
 }
 kdf_ms=$(kdf_alone)
 kdf_busy_ms=$(kdf_all_cores)
-[ -n "$kdf_ms" ] && [ -n "$kdf_busy_ms" ] || { echo "core_timing printed no backup-code median" >&2; exit 1; }
+[ -n "$kdf_ms" ] && [ -n "$kdf_busy_ms" ] || { echo "core_timing printed no backup-code mean" >&2; exit 1; }
 
 mkdir -p "$W/etc" "$W/real-etc" "$W/ga"
 mkdir -m 0700 "$W/state-import" "$W/state-issue"
@@ -102,7 +104,7 @@ report() { # report NAME KDFS TIMEFILE (wall user sys, then the load average aft
             wall / ideal, ideal_busy, wall / ideal_busy, cpu, cpu / (kdfs * busy / 1000), load }'
 }
 echo "Bulk hashing, $(date -u '+%Y-%m-%d %H:%M UTC'), $CORES cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load average before: $LOAD_BEFORE"
-echo "One KDF (scrypt 2^14, r=8, p=1; core_timing median, mean of before and after): alone $kdf_ms ms, with all $CORES cores running one $kdf_busy_ms ms"
+echo "One KDF (scrypt 2^14, r=8, p=1; core_timing's mean, before and after averaged): alone $kdf_ms ms, with all $CORES cores running one $kdf_busy_ms ms"
 echo
 echo "| run | KDFs | wall s | ideal s (KDFs x lone KDF / cores) | wall / ideal | ideal s (KDFs x KDF on busy cores / cores) | wall / that ideal | CPU s (user+sys) | CPU / (KDFs x KDF on busy cores) | load average after |"
 echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"

@@ -18,6 +18,7 @@
 # Usage: bench/pg_load.sh BUILD_DIR [HOSTS] [LOGINS_PER_HOST] [POOL]
 # (PG_LOAD_SINGLE: logins per row of part 1, default 300;
 # PG_LOAD_DIRECT_LOGINS: logins per host directly, default a quarter;
+# PG_LOAD_RATES: the paced runs' rates, default "300 200";
 # PG_LOAD_DIR: where the server's data and the file store's state live,
 # default /var/tmp: on the disk, as /var/lib/twofactor and a server's data
 # directory are, so both stores pay for their fsyncs. Part 1 also runs the
@@ -235,21 +236,26 @@ done
 # throughput target is a rate the store must sustain with p99 under 100 ms,
 # which the back-to-back runs cannot show (there the mean latency is
 # HOSTS / throughput by Little's law: 107 ms for 32 hosts at 300/s).
-RATE=${PG_LOAD_RATE:-300}
+# PG_LOAD_RATES: the rates, in logins per second; the first is the target's.
+read -r -a RATES <<<"${PG_LOAD_RATES:-300 200}"
+RATE=${RATES[0]}
 host_services pooled
-mkdir -p "$W/out-paced"
-poll_start
-cpu_before=$(cpu_now)
-rc=0
-row=$(run "$LOAD" --hosts "$HOSTS" --logins "$LOGINS" --kind right --secret "$HEX" --users "l:$first" --rate "$RATE" \
-    --out "$W/out-paced" --label "pooled, right code, ${RATE}/s" 2>"$W/load.err") || rc=$?
-poll_stop
-n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
-echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-paced"
-[ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
+for rate in "${RATES[@]}"; do
+    mkdir -p "$W/out-paced-$rate"
+    poll_start
+    cpu_before=$(cpu_now)
+    rc=0
+    row=$(run "$LOAD" --hosts "$HOSTS" --logins "$LOGINS" --kind right --secret "$HEX" --users "l:$first" \
+        --rate "$rate" --out "$W/out-paced-$rate" --label "pooled, right code, ${rate}/s" 2>"$W/load.err") || rc=$?
+    poll_stop
+    n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
+    echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-paced-$rate"
+    [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
+    first=$((first + HOSTS * LOGINS / 2))
+done
 echo
-echo "The last row is paced: $HOSTS hosts start $RATE logins per second in all on a schedule (login i of host H"
-echo "at (i × $HOSTS + H) / $RATE s), each latency counted from when the login was due, so falling behind shows."
+echo "The rows with a rate are paced: $HOSTS hosts start that many logins per second in all on a schedule (login i"
+echo "of host H at (i × $HOSTS + H) / rate s), each latency counted from when the login was due, so falling behind shows."
 echo "logins/s there is the logins over the time from the first due to the last finished."
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -262,8 +268,8 @@ median_of() { awk -F'|' -v n="$1" '{ gsub(/ /, "", $2) } $2 == n { gsub(/ /, "",
 field() { awk -F'|' -v i="$2" '{ gsub(/ /, "", $i); print $i }' "$W/row-$1"; }
 yes_no() { if awk "BEGIN { exit !($1) }"; then echo yes; else echo "**no**"; fi; }
 ratio=$(awk -v a="$(median_of pgbouncer-socket)" -v b="$(median_of file)" 'BEGIN { printf "%.2f", a / b }')
-rate=$(field pooled-right 6) paced_rate=$(field paced 6) p99=$(field paced 8)
-conns=$(for r in pooled-wrong pooled-right paced; do field "$r" 13; done | sort -n | tail -1)
+rate=$(field pooled-right 6) paced_rate=$(field "paced-$RATE" 6) p99=$(field "paced-$RATE" 8)
+conns=$(for r in pooled-wrong pooled-right "${RATES[@]/#/paced-}"; do field "$r" 13; done | sort -n | tail -1)
 echo "| target | measured | met |"
 echo "|---|---|---|"
 echo "| a login through PgBouncer ≤ 2× a file-store login (median, wrong code, one process) | $(median_of pgbouncer-socket) ms against $(median_of file) ms: **${ratio}×** | $(yes_no "$ratio <= 2") |"
