@@ -234,51 +234,78 @@ pg_section() {
 ## 8. The PostgreSQL store: one login, and a fleet at once
 
 \`bench/pg_load.sh\`: a private PostgreSQL 15 server (\`fsync\` on, its data
-in this run's private \`/tmp\`, a tmpfs) and PgBouncer in transaction
-pooling on a Unix socket, set up as docs/fleet.md recommends (\`auth_type =
-trust\` in a directory of PgBouncer's user, the role's settings instead of
-the startup options). First one login at a time in one process
-(\`pam_bench\`, no fail delay), a wrong TOTP code, through the file store,
-the server's socket (SCRAM, a new backend per connection) and PgBouncer's;
-then \`pg_load\`: simulated hosts, each a process with its own
-configuration and PAM service, logging in at once, all starting together.
-Two hosts try each user at about the same moment, so with right codes one
-of the two is a replay: "accepted" is about half, and a (user, step)
-accepted twice would be a double accept. "max server connections" is the
-most sessions of the role \`pg_stat_activity\` showed (polled every 200 ms:
-short direct connections are undercounted). The CPU columns say where a
-throughput target is missed: on $(nproc) cores, 300 logins per second
-leave at most $(awk -v c="$(nproc)" 'BEGIN { printf "%.1f", c * 1000 / 300 }') ms of CPU per login for the login process, the
-server and PgBouncer together (and nothing for anyone else); "machine
-busy" is the share of all CPUs in use during the run, other work
-included.
+on the disk in \`/var/tmp\`) and PgBouncer in transaction pooling on a Unix
+socket, set up as docs/fleet.md recommends (\`auth_type = trust\` in a
+directory of PgBouncer's user, the role's settings instead of the startup
+options), secrets sealed with a key file as the store requires. First one
+login at a time in one process (\`pam_bench\`, no fail delay), a wrong TOTP
+code, through the file store (its state on the same disk, and again on
+\`/dev/shm\`), the server's socket (SCRAM, a new backend per connection)
+and PgBouncer's; what one login does; then \`pg_load\`: simulated hosts,
+each a process with its own configuration and PAM service, first logging
+in back to back, then paced at fixed rates (logins arriving on a schedule,
+as at a fleet, each latency counted from when the login was due). Two
+hosts try each user at about the same moment, so with right codes one of
+the two is a replay: "accepted" is about half, and a (user, step) accepted
+twice would be a double accept. "max server connections" is the most
+sessions of the role \`pg_stat_activity\` showed (polled every 200 ms:
+short direct connections are undercounted). On $(nproc) CPUs, 300 logins
+per second leave at most $(awk -v c="$(nproc)" 'BEGIN { printf "%.1f", c * 1000 / 300 }') ms of CPU per login for the login
+process, the server and PgBouncer together; "machine busy" is the share
+of all CPUs in use during the run.
 
 $(cat "$RUN/out/s8.md")
 
-Why targets were missed here (the run measured on 2026-12-06,
-with other builds and tests taking the same two CPUs, "machine busy"
-100 %):
+Where a target is missed, and why (measured on an otherwise idle machine,
+2026-12-06, the run above and one at 20:12 UTC that gave the same
+picture):
 
-* **2× a file-store login.** A login through PgBouncer is two client
-  connections (each a startup exchange with PgBouncer and one
-  schema-version query) and about a dozen statements, each a round trip
-  from the login process through PgBouncer to a server process and back,
-  then a WAL flush at \`COMMIT\`; a file-store login is an open, a read, a
-  write and two fsyncs. With all three processes on the same two CPUs each
-  hop waits for the scheduler, so the ratio moves with the load and with
-  the file store's fsync latency: 1.35× in a run at load average 7 (file
-  8.9 ms, PgBouncer 12.0 ms), 3.6× in the one above, whose file-store
-  logins found the disk idle (1.6 ms). Straight to the server's socket it
-  is 15–47× (two backends started and two SCRAM exchanges per login).
-* **300 logins/s, p99 under 100 ms.** A pooled login costs about 7 ms of
-  CPU in all (the columns above: the login process about 2.5 ms, the
-  server 3.8, PgBouncer 0.8), more than the 6.7 ms that 300 logins/s
-  leave on two idle CPUs, and the CPUs were not idle: throughput is what
-  the machine had left, and p99 is queueing (32 processes waiting for two
-  CPUs). Straight to the server, 13 logins/s: each login cost the server
-  about 100 ms of CPU (two backend starts and SCRAM exchanges on this
-  virtual machine). A server on its own machine takes the server's share
-  (more than half) off the hosts' CPUs.
+* **A pooled login at most 2× a file-store login: 3.6×.** The server's
+  share of a pooled login alone, the "CPU ms/login: server" column (about
+  3 ms for the eight or eleven statements listed above), is already twice
+  a whole file-store login on the same disk (the first table's \`file\`
+  row, about 1.3–1.5 ms: an open, a read, a write and two fsyncs, in one
+  process). The login process's own share (about 2.4 ms: PAM, the module,
+  two connections to PgBouncer) and PgBouncer's (0.5 ms) come on top, and
+  each of the seven round trips crosses three processes on the same two
+  CPUs. The round trips cut so far took about 0.5 ms of CPU off a login
+  (below); what is left to cut (the schema check riding with the first
+  read, a wrong code's \`COMMIT\` with its writes) saves two round trips,
+  not the server's statements, which are the cost now: the state read
+  twice (before the prompt and under the row lock) and the writes.
+* **300 logins/s with p99 under 100 ms: 297/s, p99 about 1 s.** A pooled
+  login costs about 6.3 ms of CPU in all (the hosts', server's and
+  PgBouncer's columns), against the 6.7 ms that 300 logins/s leave on two
+  CPUs: at 300/s the machine is 95 % busy, the store keeps up (297 of
+  300/s; back to back it did 310–318/s), and p99 is the queue of logins
+  waiting for a CPU. At 200/s (72 % busy) the median login takes about
+  11 ms and p99 is still several hundred ms: with the server, PgBouncer,
+  32 hosts and the connection poller on two CPUs, a burst of logins (two
+  hosts on one user, a checkpoint's writes) waits behind the others. A
+  server on its own machine, as a fleet runs it, takes its half of the
+  CPU off the hosts'.
+* Back to back, 32 hosts keep 32 logins in flight, so their mean latency
+  is 32 / throughput (Little's law): about 100 ms at 300–320/s, whatever
+  the store. The paced rows are the ones the p99 target is judged on.
+
+### Fewer round trips per login (2026-12-06)
+
+What one login through PgBouncer did before (strace on the login,
+\`log_statement = all\` on the server): 2 connections; a wrong code 11
+round trips and 10 statements (the schema-version query on each
+connection, the state read, then \`BEGIN\`, \`INSERT ... ON CONFLICT DO
+NOTHING\`, \`SELECT ... FOR UPDATE\`, the state read under the lock,
+\`UPDATE users\`, \`COMMIT\`, each a round trip); a right code 14 round
+trips and 12 statements. Now 7 round trips whatever the code: the schema
+checked once per login, \`BEGIN\` and the three statements that lock and
+re-read sent together (libpq pipeline mode; the server still runs them
+one after the other, the read with a snapshot taken once the lock is
+held), the writes sent together, then \`COMMIT\` on its own, only after
+every write that must change exactly one row did. Measured close
+together on a shared machine (\`pg_load.sh build 32 50 8\`), CPU ms per
+pooled login (hosts / server / PgBouncer): wrong code 2.49 / 2.92 / 0.64
+before, 2.37 / 2.50 / 0.50 after; right code 2.38 / 3.00 / 0.64 before,
+2.30 / 2.67 / 0.53 after.
 
 $(pg_history)
 EOF
