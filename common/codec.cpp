@@ -65,6 +65,59 @@ bool keep_if_valid(unsigned bad, unsigned char* out, std::size_t n)
     return (keep & 1u) != 0;
 }
 
+// Bytes as digits of `Width` bits each, most significant first, no
+// padding (RFC 4648's base32 and base64url): the last digit's unused low
+// bits are zero.
+template <unsigned Width, std::size_t N>
+SecureChars encode_bits(const Run (&alphabet)[N], const unsigned char* data, std::size_t n)
+{
+    constexpr unsigned digit_mask = (1u << Width) - 1u;
+    SecureChars out((n * 8 + Width - 1) / Width);
+    std::size_t k = 0;
+    unsigned buffer = 0; // the bits not yet written, fewer than Width + 8
+    unsigned bits = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        buffer = ((buffer << 8u) | data[i]) & ((1u << (Width + 8u)) - 1u);
+        bits += 8;
+        while (bits >= Width) {
+            bits -= Width;
+            out[k++] = encode_digit(alphabet, (buffer >> bits) & digit_mask);
+        }
+    }
+    if (bits > 0)
+        out[k] = encode_digit(alphabet, (buffer << (Width - bits)) & digit_mask);
+    wipe(&buffer, sizeof buffer); // held secret bits; a plain store would be optimized away
+    return out;
+}
+
+// The inverse of encode_bits, and only its output: digits of `alphabet`,
+// no padding, zero unused bits, a length encode_bits gives (the bits left
+// over after the last whole byte are fewer than one digit's). `out` is
+// zeroed on failure. No branch or table lookup depends on a digit.
+template <unsigned Width, std::size_t N>
+bool decode_bits(const Run (&alphabet)[N], std::string_view text, SecureBytes& out)
+{
+    unsigned bad = text.size() * Width % 8 >= Width ? kInvalid : 0; // the length is public
+    out.assign(text.size() * Width / 8, 0);
+    std::size_t k = 0;
+    unsigned buffer = 0; // the bits not yet written, fewer than Width + 8
+    unsigned bits = 0;
+    for (char c : text) {
+        const unsigned v = decode_digit(alphabet, static_cast<unsigned char>(c));
+        bad |= v & kInvalid;
+        buffer = ((buffer << Width) | (v & ((1u << Width) - 1u))) & ((1u << (Width + 8u)) - 1u);
+        bits += Width;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = static_cast<unsigned char>(buffer >> bits);
+        }
+    }
+    // The unused low bits of the last digit must be zero.
+    bad |= nonzero(buffer & ((1u << bits) - 1u));
+    wipe(&buffer, sizeof buffer);
+    return keep_if_valid(bad, out.data(), out.size());
+}
+
 } // namespace
 
 std::string to_hex(const unsigned char* data, std::size_t n)
@@ -90,97 +143,13 @@ bool from_hex(std::string_view hex, unsigned char* out, std::size_t out_len)
     return keep_if_valid(bad, out, out_len);
 }
 
-SecureChars base32_encode(const SecureBytes& data)
-{
-    SecureChars out((data.size() * 8 + 4) / 5);
-    std::size_t k = 0;
-    unsigned buffer = 0; // the bits not yet written, at most 12
-    unsigned bits = 0;
-    for (unsigned char c : data) {
-        buffer = ((buffer << 8u) | c) & 0xfffu;
-        bits += 8;
-        while (bits >= 5) {
-            bits -= 5;
-            out[k++] = encode_digit(kBase32, (buffer >> bits) & 0x1fu);
-        }
-    }
-    if (bits > 0)
-        out[k] = encode_digit(kBase32, (buffer << (5 - bits)) & 0x1fu);
-    wipe(&buffer, sizeof buffer); // held secret bits; a plain store would be optimized away
-    return out;
-}
+SecureChars base32_encode(const SecureBytes& data) { return encode_bits<5>(kBase32, data.data(), data.size()); }
 
-bool base32_decode(std::string_view text, SecureBytes& out)
-{
-    // Five characters make 25 bits, five bytes eight; of the bits left over
-    // at the end, five or more would be a whole character no byte needed:
-    // never base32_encode's output (sizes 1, 3 and 6 modulo 8).
-    const std::size_t tail = text.size() % 8;
-    unsigned bad = tail * 5 % 8 >= 5 ? kInvalid : 0; // the length is public
-    out.assign(text.size() / 8 * 5 + tail * 5 / 8, 0);
-    std::size_t k = 0;
-    unsigned buffer = 0; // the bits not yet written, at most 12
-    unsigned bits = 0;
-    for (char c : text) {
-        const unsigned v = decode_digit(kBase32, static_cast<unsigned char>(c));
-        bad |= v & kInvalid;
-        buffer = ((buffer << 5u) | (v & 0x1fu)) & 0xfffu;
-        bits += 5;
-        if (bits >= 8) {
-            bits -= 8;
-            out[k++] = static_cast<unsigned char>(buffer >> bits);
-        }
-    }
-    // The unused low bits of the last character must be zero.
-    bad |= nonzero(buffer & ((1u << bits) - 1u));
-    wipe(&buffer, sizeof buffer);
-    return keep_if_valid(bad, out.data(), out.size());
-}
+bool base32_decode(std::string_view text, SecureBytes& out) { return decode_bits<5>(kBase32, text, out); }
 
-SecureChars base64url_encode(const unsigned char* data, std::size_t n)
-{
-    SecureChars out((n * 8 + 5) / 6);
-    std::size_t k = 0;
-    unsigned buffer = 0; // the bits not yet written, at most 14
-    unsigned bits = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        buffer = ((buffer << 8u) | data[i]) & 0x3fffu;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out[k++] = encode_digit(kBase64Url, (buffer >> bits) & 0x3fu);
-        }
-    }
-    if (bits > 0)
-        out[k] = encode_digit(kBase64Url, (buffer << (6 - bits)) & 0x3fu);
-    wipe(&buffer, sizeof buffer);
-    return out;
-}
+SecureChars base64url_encode(const unsigned char* data, std::size_t n) { return encode_bits<6>(kBase64Url, data, n); }
 
-bool base64url_decode(std::string_view text, SecureBytes& out)
-{
-    // Four characters make three bytes; one character left over is never
-    // base64url_encode's output.
-    const std::size_t tail = text.size() % 4;
-    unsigned bad = tail == 1 ? kInvalid : 0; // the length is public
-    out.assign(text.size() / 4 * 3 + tail * 6 / 8, 0);
-    std::size_t k = 0;
-    unsigned buffer = 0; // the bits not yet written, at most 14
-    unsigned bits = 0;
-    for (char c : text) {
-        const unsigned v = decode_digit(kBase64Url, static_cast<unsigned char>(c));
-        bad |= v & kInvalid;
-        buffer = ((buffer << 6u) | (v & 0x3fu)) & 0x3fffu;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[k++] = static_cast<unsigned char>(buffer >> bits);
-        }
-    }
-    bad |= nonzero(buffer & ((1u << bits) - 1u));
-    wipe(&buffer, sizeof buffer);
-    return keep_if_valid(bad, out.data(), out.size());
-}
+bool base64url_decode(std::string_view text, SecureBytes& out) { return decode_bits<6>(kBase64Url, text, out); }
 
 std::string percent_encode(std::string_view text, bool (*literal)(unsigned char))
 {

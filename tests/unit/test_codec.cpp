@@ -1,4 +1,4 @@
-// Hex and base32 against the RFC 4648 vectors, and exactly what the decoders
+// Hex, base32 and base64url against the RFC 4648 vectors, and exactly what the decoders
 // accept: every character, every length, canonical tails only, zeros in the
 // output of a refused input. (That they do not branch on the secret is
 // tests/reliability/ct_codecs.cpp's part.)
@@ -161,6 +161,38 @@ void hex_refusals(void** /*state*/)
     assert_false(from_hex(std::string("66\0F6F", 6), out, sizeof out));
 }
 
+// base64url: RFC 4648's base64 vectors (section 10, unpadded), the two
+// digits it changes ('-' and '_'), round trips of every length up to 70, and
+// what is refused: a length no encoding gives, padding, set unused bits,
+// base64's '+' and '/'.
+void base64url(void** /*state*/)
+{
+    const std::pair<std::string, std::string> vectors[]
+        = {{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+           {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+    for (const auto& [input, output] : vectors) {
+        const SecureBytes data = bytes_of(input);
+        assert_text(text_of(base64url_encode(data.data(), data.size())), output);
+        SecureBytes out;
+        assert_true(base64url_decode(output, out));
+        assert_text(text_of(out), input);
+    }
+    for (std::size_t n = 0; n < 70; ++n) {
+        const SecureBytes data = random_bytes(n);
+        const SecureChars text = base64url_encode(data.data(), data.size());
+        assert_int_equal(text.size(), (n * 8 + 5) / 6);
+        SecureBytes back;
+        assert_true(base64url_decode(view(text), back));
+        assert_true(back == data);
+    }
+    SecureBytes out(3, 0xaa);
+    for (const char* text : {"Z", "Zm9vY", "Zg==", "Zm8=", "Zh", "Zm9", "Zm+v", "Zm/v", "Zm9v\n"}) {
+        if (base64url_decode(text, out))
+            fail_msg("\"%s\" accepted", text);
+        assert_true(std::all_of(out.begin(), out.end(), [](unsigned char b) { return b == 0; }));
+    }
+}
+
 // A refused input leaves zeros, never part of a secret.
 void refused_leaves_zeros(void** /*state*/)
 {
@@ -186,7 +218,7 @@ int main()
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc4648_base32),       cmocka_unit_test(rfc4648_base16),  cmocka_unit_test(round_trips),
         cmocka_unit_test(every_character),      cmocka_unit_test(base32_refusals), cmocka_unit_test(hex_refusals),
-        cmocka_unit_test(refused_leaves_zeros),
+        cmocka_unit_test(refused_leaves_zeros), cmocka_unit_test(base64url),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
