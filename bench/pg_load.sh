@@ -213,23 +213,31 @@ echo "### $HOSTS simulated hosts at once, $LOGINS logins each through PgBouncer 
 echo
 echo "| run | hosts | logins | s | logins/s | p50 ms | p99 ms | accepted | errors | double accepts | CPU ms/login: hosts | max server connections | CPU ms/login: server | CPU ms/login: PgBouncer | machine busy |"
 echo "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|"
+# load_row NAME LOGINS LABEL PG_LOAD_OPTION...: one pg_load run of HOSTS
+# hosts x LOGINS logins on users no earlier run used; prints its table row
+# with the most server connections seen and the CPU per login, and keeps it
+# in $W/row-NAME.
 first=0
+load_row() {
+    local name=$1 logins=$2 label=$3 row rc=0 n cpu_before
+    shift 3
+    mkdir -p "$W/out-$name"
+    poll_start
+    cpu_before=$(cpu_now)
+    row=$(run "$LOAD" --hosts "$HOSTS" --logins "$logins" --secret "$HEX" --users "l:$first" \
+        --out "$W/out-$name" --label "$label" "$@" 2>"$W/load.err") || rc=$?
+    poll_stop
+    n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
+    echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-$name"
+    [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
+    first=$((first + HOSTS * logins / 2))
+}
 for target in direct pooled; do
     host_services "$target"
     for kind in wrong right; do
-        mkdir -p "$W/out-$target-$kind"
-        poll_start
-        cpu_before=$(cpu_now)
-        rc=0
         logins=$LOGINS
         [ "$target" = direct ] && logins=$DIRECT_LOGINS
-        row=$(run "$LOAD" --hosts "$HOSTS" --logins "$logins" --kind "$kind" --secret "$HEX" --users "l:$first" \
-            --out "$W/out-$target-$kind" --label "$target, $kind code" 2>"$W/load.err") || rc=$?
-        poll_stop
-        n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
-        echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-$target-$kind"
-        [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
-        first=$((first + HOSTS * logins / 2))
+        load_row "$target-$kind" "$logins" "$target, $kind code" --kind "$kind"
     done
 done
 # Then logins arriving at a fixed rate, as at a fleet (pg_load --rate): the
@@ -241,17 +249,7 @@ read -r -a RATES <<<"${PG_LOAD_RATES:-300 200}"
 RATE=${RATES[0]}
 host_services pooled
 for rate in "${RATES[@]}"; do
-    mkdir -p "$W/out-paced-$rate"
-    poll_start
-    cpu_before=$(cpu_now)
-    rc=0
-    row=$(run "$LOAD" --hosts "$HOSTS" --logins "$LOGINS" --kind right --secret "$HEX" --users "l:$first" \
-        --rate "$rate" --out "$W/out-paced-$rate" --label "pooled, right code, ${rate}/s" 2>"$W/load.err") || rc=$?
-    poll_stop
-    n=$(awk -F'|' '{ gsub(/ /, "", $4); print $4 }' <<<"$row")
-    echo "${row% |} | $(cat "$W/max") | $(cpu_report "$cpu_before" "$(cpu_now)" "$n") |" | tee "$W/row-paced-$rate"
-    [ "$rc" -eq 0 ] || echo "(pg_load exit $rc: $(head -c 300 "$W/load.err"))"
-    first=$((first + HOSTS * LOGINS / 2))
+    load_row "paced-$rate" "$LOGINS" "pooled, right code, ${rate}/s" --kind right --rate "$rate"
 done
 echo
 echo "The rows with a rate are paced: $HOSTS hosts start that many logins per second in all on a schedule (login i"
